@@ -1,0 +1,42 @@
+# meterkast task runner. `make demo` and `make test` work on a fresh machine: they create the
+# virtualenv and install what is missing. CI calls `make test` unchanged (see .ci/run).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEMO_CONNECTIONS ?= 2000
+
+.PHONY: demo test lint typecheck unit bench clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/meterkast init
+	$(BIN)/meterkast generate --connections $(DEMO_CONNECTIONS) --seed 42
+	$(BIN)/meterkast area summary
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+test: lint typecheck
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .meterkast .pytest_cache .mypy_cache .ruff_cache

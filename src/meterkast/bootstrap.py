@@ -1,0 +1,48 @@
+"""The composition root: the one place that wires settings, stores, services and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from meterkast.db.engine import create_engine
+from meterkast.db.migrate import upgrade
+from meterkast.grid.service import GridService
+from meterkast.kernel.clock import Clock, system_clock
+from meterkast.parties.service import PartiesService
+from meterkast.settings import CoreSettings, load_settings
+
+
+@dataclass
+class App:
+    """Services of one meterkast instance, built on first use."""
+
+    settings: CoreSettings
+    clock: Clock = field(default=system_clock)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return create_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def grid(self) -> GridService:
+        return GridService(self.engine)
+
+    @cached_property
+    def parties(self) -> PartiesService:
+        return PartiesService(self.engine)
+
+    def init(self) -> None:
+        """Create the instance folder (private to this user) and migrate the database."""
+        self.settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def bootstrap(settings: CoreSettings | None = None, clock: Clock | None = None) -> App:
+    return App(settings=settings or load_settings(), clock=clock or system_clock)

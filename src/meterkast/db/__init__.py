@@ -1,0 +1,1 @@
+"""Relational store: one SQLAlchemy metadata, an engine factory and Alembic migrations."""

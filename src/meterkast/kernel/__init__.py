@@ -1,0 +1,1 @@
+"""Shared kernel: value types and errors every bounded context may use (pure, no I/O)."""

@@ -1,0 +1,1 @@
+"""Market parties (EAN-13), customers with their contact data, and supply contracts."""

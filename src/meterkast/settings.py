@@ -1,0 +1,36 @@
+"""Settings, one class per section, all read from ``METERKAST_*`` environment variables.
+
+Nothing here is built at import: call :func:`load_settings` (the composition root does).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CoreSettings(BaseSettings):
+    """Where the instance lives and which relational database it uses."""
+
+    model_config = SettingsConfigDict(env_prefix="METERKAST_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".meterkast"),
+        description="Instance folder: the embedded database, readings and key files live here.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the relational store; default a SQLite file in the home.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'meterkast.db').resolve()}"
+
+
+def load_settings() -> CoreSettings:
+    return CoreSettings()
