@@ -74,3 +74,48 @@ class PartyRole(StrEnum):
 class CustomerKind(StrEnum):
     PERSON = "person"
     BUSINESS = "business"
+
+
+class ReadingSource(StrEnum):
+    REMOTE = "remote"
+    CUSTOMER = "customer"
+    SWITCH = "switch"
+    MOVE = "move"
+    ESTIMATE = "estimate"
+    CORRECTION = "correction"
+
+
+class ReadingQuality(StrEnum):
+    MEASURED = "measured"
+    ESTIMATED = "estimated"
+    CORRECTED = "corrected"
+
+
+class MeterType(StrEnum):
+    """Key-set type of a meter: an electricity meter, or a gas meter on its M-Bus."""
+
+    ELECTRICITY = "electricity"
+    GAS = "gas"
+
+
+class KeyType(StrEnum):
+    MASTER = "master"
+    AUTHENTICATION = "authentication"
+    ENCRYPTION = "encryption"  # unicast encryption key (gas: the M-Bus encryption key)
+
+
+class KeyStatus(StrEnum):
+    NEW = "new"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class FrameRejection(StrEnum):
+    """Why the head-end refused a secured frame (recorded as a security event)."""
+
+    MALFORMED = "malformed"
+    BAD_TAG = "bad_tag"  # authentication failed: tampered frame or wrong key
+    WRONG_SYSTEM_TITLE = "wrong_system_title"
+    REPLAY = "replay"  # invocation counter not strictly increasing
+    UNKNOWN_METER = "unknown_meter"
