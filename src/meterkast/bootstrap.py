@@ -13,6 +13,7 @@ from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, system_clock
 from meterkast.parties.service import PartiesService
 from meterkast.settings import CoreSettings, load_settings
+from meterkast.synth.service import AreaGenerator
 
 
 @dataclass
@@ -33,6 +34,10 @@ class App:
     @cached_property
     def parties(self) -> PartiesService:
         return PartiesService(self.engine)
+
+    @cached_property
+    def area_generator(self) -> AreaGenerator:
+        return AreaGenerator(self.engine, self.grid, self.parties)
 
     def init(self) -> None:
         """Create the instance folder (private to this user) and migrate the database."""

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.engine import Engine
 
 from meterkast.grid.adapters.sql import (
@@ -145,13 +146,12 @@ class GridService:
                     )
                 )
 
-    def bulk_load(self, rows_by_table: Mapping[str, Rows]) -> None:
-        """Insert pre-validated rows (the synthetic area) in one transaction."""
-        with self._engine.begin() as db:
-            for table in BULK_TABLES:
-                rows = rows_by_table.get(table.name, ())
-                for start in range(0, len(rows), 20_000):
-                    db.execute(table.insert(), list(rows[start : start + 20_000]))
+    def bulk_load(self, db: DbConnection, rows_by_table: Mapping[str, Rows]) -> None:
+        """Insert pre-validated rows (the synthetic area) inside the caller's transaction."""
+        for table in BULK_TABLES:
+            rows = rows_by_table.get(table.name, ())
+            for start in range(0, len(rows), 20_000):
+                db.execute(table.insert(), list(rows[start : start + 20_000]))
 
     def get_connection(self, ean: str) -> Connection:
         code = parse_ean18(ean)
@@ -183,12 +183,12 @@ class GridService:
         with self._engine.connect() as db:
             count = sa.func.count()
             by_product: dict[str, int] = dict(
-                db.execute(sa.select(connections.c.product, count).group_by(connections.c.product))
-                .tuples()
-                .all()
+                db.execute(
+                    sa.select(connections.c.product, count).group_by(connections.c.product)
+                ).all()
             )
             by_kind: dict[str, int] = dict(
-                db.execute(sa.select(meters.c.kind, count).group_by(meters.c.kind)).tuples().all()
+                db.execute(sa.select(meters.c.kind, count).group_by(meters.c.kind)).all()
             )
             on_mbus = db.execute(
                 sa.select(count).where(meters.c.mbus_host_serial.is_not(None))

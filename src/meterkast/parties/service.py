@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -66,6 +66,15 @@ class PartiesService:
         if row is None:
             raise NotFoundError(f"no market party with EAN {code}")
         return Party(Ean13(row.ean), PartyRole(row.role), row.name)
+
+    def bulk_load(
+        self, db: DbConnection, rows_by_table: Mapping[str, Sequence[Mapping[str, object]]]
+    ) -> None:
+        """Insert pre-validated rows (the synthetic area) inside the caller's transaction."""
+        for table in (parties, customers, contracts):
+            rows = rows_by_table.get(table.name, ())
+            for start in range(0, len(rows), 20_000):
+                db.execute(table.insert(), list(rows[start : start + 20_000]))
 
     # -- customers -------------------------------------------------------------------------
     def add_customer(self, customer: Customer) -> None:

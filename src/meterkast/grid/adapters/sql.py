@@ -45,6 +45,9 @@ connections = sa.Table(
     code_column("profile_category", ProfileCategory, nullable=False),
     code_column("physical_status", PhysicalStatus, nullable=False),
     code_column("delivery_direction", DeliveryDirection, nullable=False),
+    # Standard annual volume (SJV; kWh or m3) and, with a production installation, feed-in (SJI).
+    sa.Column("sjv_offtake", sa.Integer, nullable=True),
+    sa.Column("sjv_feed_in", sa.Integer, nullable=True),
 )
 
 meters = sa.Table(

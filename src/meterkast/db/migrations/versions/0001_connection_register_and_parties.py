@@ -140,6 +140,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("sjv_offtake", sa.Integer(), nullable=True),
+        sa.Column("sjv_feed_in", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["address_id"], ["addresses.id"], name=op.f("fk_connections_address_id_addresses")
         ),

@@ -1,0 +1,1 @@
+"""A realistic, deterministic synthetic grid area for demos, tests and benchmarks."""
