@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_CONNECTIONS ?= 2000
 
-.PHONY: demo test lint typecheck unit bench clean install
+.PHONY: demo test lint typecheck unit bench clean install docs
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+docs: $(STAMP)
+	$(BIN)/typer meterkast.cli utils docs --name meterkast --output docs/cli.md
 
 clean:
 	rm -rf $(VENV) .meterkast .pytest_cache .mypy_cache .ruff_cache
