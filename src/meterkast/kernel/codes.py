@@ -119,3 +119,39 @@ class FrameRejection(StrEnum):
     WRONG_SYSTEM_TITLE = "wrong_system_title"
     REPLAY = "replay"  # invocation counter not strictly increasing
     UNKNOWN_METER = "unknown_meter"
+
+
+class Role(StrEnum):
+    """Roles a principal acts in (access-rules.md)."""
+
+    CUSTOMER = "customer"
+    SUPPLIER = "supplier"
+    THIRD_PARTY = "third_party"
+    STAFF_SERVICE = "staff_service"
+    STAFF_NETLOSS = "staff_netloss"
+    STAFF_MARKET = "staff_market"
+    STAFF_GRID = "staff_grid"
+    PRIVACY_OFFICER = "privacy_officer"
+
+
+class LegalBasis(StrEnum):
+    """GDPR art. 6 bases used by the processing register."""
+
+    LEGAL_OBLIGATION = "legal_obligation"
+    CONTRACT = "contract"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    CONSENT = "consent"
+
+
+class GrantScope(StrEnum):
+    DAILY = "daily"
+    INTERVAL = "interval"
+    HISTORY = "history"
+
+
+class GrantStatus(StrEnum):
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    ENDED = "ended"  # the granting customer's contract at the connection ended
