@@ -1,0 +1,1 @@
+"""Purpose-bound access: policy decisions, grants (consents) and the audit log."""
