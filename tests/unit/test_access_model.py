@@ -39,10 +39,11 @@ def _in_window(d: date, today: date) -> bool:
     return d <= today and (months < 24 or (months == 24 and d.day >= today.day))
 
 
-def _periods(contracts: list[ContractFact], today: date, who: str) -> set[date]:
+def _periods(contracts: list[ContractFact], today: date, who: str | None,
+             column: str = "customer_id") -> set[date]:  # fmt: skip
     out: set[date] = set()
     for c in contracts:
-        if who in (c.customer_id, c.supplier_ean):
+        if getattr(c, column) == who:
             out |= _days(c.start, min(c.end or today, today)) if c.start <= today else set()
     return out
 
@@ -74,14 +75,15 @@ def model(role: Role, party: str, action: Action, first: date, last: date, purpo
     daily, interval = action is Action.READ_DAILY, action is Action.READ_INTERVAL
     if role is Role.CUSTOMER and purpose == "A.1" and (daily or interval):
         return asked & _periods(contracts, today, party)
+    own_supply = _periods(contracts, today, party, "supplier_ean")
     if role is Role.SUPPLIER and purpose in {"3.1", "3.4"} and daily:
-        return asked & _periods(contracts, today, party)
+        return asked & own_supply
     if role is Role.SUPPLIER and purpose == "3.2" and daily:
         days = _grant_days(facts, now, party, GrantScope.HISTORY, None)
         return asked & days if days is not None else set()
     if role is Role.SUPPLIER and purpose in {"3.1", "3.4"} and interval:
         days = _grant_days(facts, now, party, GrantScope.INTERVAL, None)
-        return asked & days & _periods(contracts, today, party) if days is not None else set()
+        return asked & days & own_supply if days is not None else set()
     if role is Role.THIRD_PARTY and purpose == "A.2" and (daily or interval):
         scope = GrantScope.DAILY if daily else GrantScope.INTERVAL
         days = _grant_days(facts, now, party, scope, purpose)
