@@ -22,7 +22,7 @@ from meterkast.kernel.codes import GrantScope, GrantStatus, LegalBasis, Role
 
 CUSTOMERS = ("C00000001", "C00000002", "C00000003")
 SUPPLIERS = ("8719900000011", "8719900000028")
-APPS = ("8719900010012",)
+APPS = ("8719900010010",)
 PURPOSES = ("A.1", "A.2", "3.1", "3.2", "3.4", "1.5", "7.2", "3.10", "5.3")
 BASES = dict.fromkeys(PURPOSES, (LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONSENT))
 EPOCH = date(2024, 1, 1)

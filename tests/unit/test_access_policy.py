@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 EAN = "871690000000000010"
 OLD, NEW = "C00000001", "C00000002"  # previous and current occupant
 S1, S2 = "8719900000011", "8719900000028"  # old supplier, new supplier
-APP = "8719900010012"
+APP = "8719900010010"
 BASES = {
     "A.1": (LegalBasis.LEGAL_OBLIGATION,),
     "A.2": (LegalBasis.CONSENT,),
