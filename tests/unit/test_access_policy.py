@@ -12,6 +12,7 @@ from meterkast.access.policy import (
     CaseFact,
     CaseKind,
     ContractFact,
+    Denial,
     Facts,
     GrantFact,
     Principal,
@@ -158,21 +159,24 @@ def test_grid_staff_and_privacy_officer_never_read_individually() -> None:
 
 
 @pytest.mark.parametrize(
-    ("purpose", "resource", "reason"),
+    ("purpose", "resource", "reason", "denial"),
     [
-        (None, ALL, "no purpose"),
-        ("9.9", ALL, "unknown purpose"),
-        ("3.4", ALL, "may not use purpose"),
-        ("A.1", Resource(EAN, date(2026, 2, 1), date(2026, 1, 1)), "inverted"),
-        ("A.1", Resource(EAN, None, date(2026, 1, 1)), "start and an end"),
+        (None, ALL, "no purpose", Denial.BAD_REQUEST),
+        ("9.9", ALL, "unknown purpose", Denial.BAD_REQUEST),
+        ("3.4", ALL, "may not use purpose", Denial.PURPOSE_NOT_ALLOWED),
+        ("A.1", Resource(EAN, date(2026, 2, 1), date(2026, 1, 1)), "inverted", Denial.BAD_REQUEST),
+        ("A.1", Resource(EAN, None, date(2026, 1, 1)), "start and an end", Denial.BAD_REQUEST),
+        ("A.1", Resource(EAN, date(2019, 1, 1), date(2019, 2, 1)), "clipping", Denial.NO_ACCESS),
     ],
 )
-def test_bad_requests_are_denied_with_a_reason(purpose: str | None, resource: Resource,
-                                               reason: str) -> None:  # fmt: skip
+def test_bad_requests_are_denied_with_a_reason(
+    purpose: str | None, resource: Resource, reason: str, denial: Denial
+) -> None:
     facts = Facts(connection_known=True, contracts=CONTRACTS)
     d = decide(Principal(Role.CUSTOMER, NEW), Action.READ_DAILY, resource, purpose, NOW, facts,
                BASES)  # fmt: skip
     assert not d.allowed and reason in " ".join(d.reasons) and d.days == DaySet()
+    assert d.denial is denial
 
 
 def test_decision_carries_activity_basis_and_policy_version() -> None:
@@ -183,4 +187,7 @@ def test_decision_carries_activity_basis_and_policy_version() -> None:
     assert d.policy_version.startswith("access-rules/")
     unknown = decide(Principal(Role.CUSTOMER, NEW), Action.READ_DAILY, ALL, "A.1", NOW,
                      Facts(connection_known=False), BASES)  # fmt: skip
-    assert not unknown.allowed
+    assert not unknown.allowed and unknown.denial is Denial.NO_ACCESS
+    others = decide(Principal(Role.CUSTOMER, "C00000009"), Action.READ_DAILY, ALL, "A.1", NOW,
+                    Facts(connection_known=True, contracts=CONTRACTS), BASES)  # fmt: skip
+    assert others.denial is unknown.denial  # someone else's looks the same as unknown

@@ -29,6 +29,14 @@ class Action(StrEnum):
     BATCH_SCAN = "batch_scan"  # a market batch job over whole months
 
 
+class Denial(StrEnum):
+    """Why a request was refused, as far as the caller may learn it."""
+
+    BAD_REQUEST = "bad_request"  # the request itself is wrong (range, purpose missing/unknown)
+    PURPOSE_NOT_ALLOWED = "purpose_not_allowed"  # the role may not use that purpose
+    NO_ACCESS = "no_access"  # unknown connection or no right to it: indistinguishable
+
+
 class CaseKind(StrEnum):
     SERVICE = "service"  # complaint, question, compensation
     NETLOSS = "netloss"  # vacancy, fraud or administrative-difference investigation
@@ -123,6 +131,7 @@ class Decision:
     grant_id: str | None = None
     case_id: str | None = None
     policy_version: str = POLICY_VERSION
+    denial: Denial | None = None
 
 
 def retention_window(today: date) -> DaySet:
@@ -188,8 +197,8 @@ class _Ask:
         return _deny(self.purpose, reason)
 
 
-def _deny(purpose: str | None, *reasons: str) -> Decision:
-    return Decision(False, purpose, None, reasons)
+def _deny(purpose: str | None, reason: str, denial: Denial = Denial.NO_ACCESS) -> Decision:
+    return Decision(False, purpose, None, (reason,), denial=denial)
 
 
 def _basis(purpose: str, bases: Mapping[str, tuple[LegalBasis, ...]], consent: bool) -> LegalBasis:
@@ -212,15 +221,16 @@ def decide(
 ) -> Decision:
     """Decide one request. ``bases`` maps register activity ids to their legal bases."""
     if not purpose:
-        return _deny(None, "no purpose named")
+        return _deny(None, "no purpose named", Denial.BAD_REQUEST)
     if purpose not in bases:
-        return _deny(purpose, f"unknown purpose {purpose}")
+        return _deny(purpose, f"unknown purpose {purpose}", Denial.BAD_REQUEST)
     if purpose not in ROLE_PURPOSES.get(principal.role, frozenset()):
-        return _deny(purpose, f"role {principal.role.value} may not use purpose {purpose}")
+        reason = f"role {principal.role.value} may not use purpose {purpose}"
+        return _deny(purpose, reason, Denial.PURPOSE_NOT_ALLOWED)
     if resource.first is None or resource.last is None:
-        return _deny(purpose, "the date range must have a start and an end")
+        return _deny(purpose, "the date range must have a start and an end", Denial.BAD_REQUEST)
     if resource.last < resource.first:
-        return _deny(purpose, "the date range is inverted")
+        return _deny(purpose, "the date range is inverted", Denial.BAD_REQUEST)
     asked = DaySet.between(resource.first, resource.last) & retention_window(local_day(now))
     ask = _Ask(principal, action, purpose, asked, now, facts, bases)
     if action is Action.READ_AGGREGATE:
@@ -232,7 +242,8 @@ def decide(
         return ask.deny(f"role {principal.role.value} never reads readings individually")
     decision = rule(ask)
     if decision.allowed and not decision.days:
-        return Decision(False, purpose, None, (*decision.reasons, "no days left after clipping"))
+        reasons = (*decision.reasons, "no days left after clipping")
+        return Decision(False, purpose, None, reasons, denial=Denial.NO_ACCESS)
     return decision
 
 
