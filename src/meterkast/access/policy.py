@@ -27,6 +27,8 @@ class Action(StrEnum):
     READ_INTERVAL = "read_interval"
     READ_AGGREGATE = "read_aggregate"  # statistics over a group of connections
     BATCH_SCAN = "batch_scan"  # a market batch job over whole months
+    READ_CHOICE = "read_choice"  # the customer's reading choice (register activity 1.2)
+    CHANGE_CHOICE = "change_choice"
 
 
 class Denial(StrEnum):
@@ -45,6 +47,7 @@ class CaseKind(StrEnum):
 
 # Purposes (register activity ids) each role may name, per kind of access.
 CUSTOMER_OWN = "A.1"  # the customer's own access and insight (an addition to the register)
+READING_CHOICE = "1.2"  # the customer's choice on remote reading
 THIRD_PARTY_SERVICE = "A.2"  # a third party's service under the customer's consent
 SUPPLIER_STANDARD = frozenset({"3.1", "3.3", "3.4"})  # readings, feed-in, billing/overview
 SUPPLIER_HISTORY = "3.2"  # historical readings for an offer or a dispute, with a grant
@@ -54,7 +57,7 @@ MARKET_PURPOSES = frozenset({"3.5", "3.9", "3.10", "3.11"})
 GRID_PURPOSES = frozenset({"5.3", "5.4"})
 
 ROLE_PURPOSES: Mapping[Role, frozenset[str]] = {
-    Role.CUSTOMER: frozenset({CUSTOMER_OWN}),
+    Role.CUSTOMER: frozenset({CUSTOMER_OWN, READING_CHOICE}),
     Role.SUPPLIER: SUPPLIER_STANDARD | {SUPPLIER_HISTORY},
     Role.THIRD_PARTY: frozenset({THIRD_PARTY_SERVICE}),
     Role.STAFF_SERVICE: SERVICE_PURPOSES,
@@ -248,12 +251,25 @@ def decide(
 
 
 def _customer(ask: _Ask) -> Decision:
+    if ask.action in {Action.READ_CHOICE, Action.CHANGE_CHOICE}:
+        return _choice(ask)
+    if ask.purpose != CUSTOMER_OWN:
+        return ask.deny(f"purpose {ask.purpose} does not read readings")
     if ask.action not in {Action.READ_DAILY, Action.READ_INTERVAL}:
         return ask.deny(f"customers may not {ask.action.value}")
     own = periods_of(ask.facts.contracts, customer=ask.principal.party_id, today=ask.today)
     if not own:
         return ask.deny("the customer has no contract period at this connection")
     return ask.allow("own contract periods", ask.days & own)
+
+
+def _choice(ask: _Ask) -> Decision:
+    """Only the customer supplied at the connection today sees or changes its reading choice."""
+    if ask.purpose != READING_CHOICE:
+        return ask.deny(f"purpose {ask.purpose} is not about the reading choice")
+    if current_customer(ask.facts.contracts, ask.today) != ask.principal.party_id:
+        return ask.deny("only the current customer decides on remote reading")
+    return ask.allow("current customer", DaySet.between(ask.today, ask.today))
 
 
 def _supplier(ask: _Ask) -> Decision:

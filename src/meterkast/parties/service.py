@@ -120,6 +120,16 @@ class PartiesService:
         with self._engine.connect() as db:
             return self._contracts(db, [connection_ean])
 
+    def contracts_of_customer(self, customer_id: str) -> list[Contract]:
+        """Every contract a customer holds or held, at any connection."""
+        with self._engine.connect() as db:
+            rows = db.execute(
+                sa.select(contracts)
+                .where(contracts.c.customer_id == customer_id)
+                .order_by(contracts.c.connection_ean, contracts.c.start)
+            )
+            return [_contract(r) for r in rows]
+
     def contracts_of_many(self, eans: Sequence[str]) -> dict[str, list[Contract]]:
         grouped: dict[str, list[Contract]] = {ean: [] for ean in eans}
         with self._engine.connect() as db:

@@ -1,0 +1,57 @@
+"""What the access service needs from elsewhere: readings to disclose, an audit trail, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from meterkast.access.days import DaySet
+from meterkast.access.policy import Action, Decision, Principal, Resource
+from meterkast.kernel.codes import LegalBasis
+
+
+class ReadingsQuery(Protocol):
+    """Reads the readings store for exactly the days a decision disclosed."""
+
+    def daily(self, ean: str, days: DaySet) -> Sequence[Mapping[str, object]]: ...
+
+    def interval(self, ean: str, days: DaySet) -> Sequence[Mapping[str, object]]: ...
+
+
+class AuditTrail(Protocol):
+    def record(
+        self,
+        *,
+        principal: Principal,
+        action: Action,
+        resource: Resource,
+        decision: Decision,
+        at: datetime,
+    ) -> None: ...
+
+
+class PurposeCatalog(Protocol):
+    """The processing register as the decision needs it: activity id -> legal bases."""
+
+    def legal_bases(self) -> Mapping[str, tuple[LegalBasis, ...]]: ...
+
+
+class TokenVerifier(Protocol):
+    """Turns a bearer token into a principal; raises UnauthenticatedError otherwise."""
+
+    def verify(self, token: str) -> Principal: ...
+
+
+class AccessLogReader(Protocol):
+    """The audit log as a customer may read it: accesses to days of their own periods."""
+
+    def entries_for(self, ean: str, periods: DaySet) -> Sequence[Mapping[str, object]]: ...
+
+
+class RegisterDocument(Protocol):
+    """The processing register rendered for people and machines."""
+
+    def as_json(self) -> Mapping[str, object]: ...
+
+    def as_html(self) -> str: ...

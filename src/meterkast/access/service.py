@@ -1,0 +1,122 @@
+"""The access use case: gather the facts, decide, write the audit entry, then disclose."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from meterkast.access.grant_service import CaseService, GrantService, contract_facts
+from meterkast.access.policy import (
+    Action,
+    Decision,
+    Denial,
+    Facts,
+    Principal,
+    Resource,
+    decide,
+)
+from meterkast.access.ports import AuditTrail, PurposeCatalog, ReadingsQuery
+from meterkast.grid.domain import parse_ean18
+from meterkast.grid.service import GridService
+from meterkast.kernel.clock import Clock
+from meterkast.kernel.errors import DomainError, InvalidCodeError, NotFoundError
+from meterkast.parties.service import PartiesService
+
+
+class AccessDeniedError(DomainError):
+    """The decision was deny; ``decision.denial`` says how much the caller may learn."""
+
+    code = "access-denied"
+
+    def __init__(self, decision: Decision) -> None:
+        messages = {
+            Denial.BAD_REQUEST: "; ".join(decision.reasons),
+            Denial.PURPOSE_NOT_ALLOWED: "; ".join(decision.reasons),
+            Denial.NO_ACCESS: "no connection with that EAN that you may read",
+        }
+        super().__init__(messages[decision.denial or Denial.NO_ACCESS])
+        self.decision = decision
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    decision: Decision
+    rows: Sequence[Mapping[str, object]]
+
+
+class AccessService:
+    def __init__(
+        self,
+        *,
+        grid: GridService,
+        parties: PartiesService,
+        grants: GrantService,
+        cases: CaseService,
+        readings: ReadingsQuery,
+        audit: AuditTrail,
+        register: PurposeCatalog,
+        clock: Clock,
+    ) -> None:
+        self._grid = grid
+        self._parties = parties
+        self._grants = grants
+        self._cases = cases
+        self._readings = readings
+        self._audit = audit
+        self._register = register
+        self._clock = clock
+
+    def facts(self, ean: str) -> Facts:
+        try:
+            self._grid.get_connection(ean)
+        except NotFoundError:
+            return Facts(connection_known=False)
+        now = self._clock()
+        return Facts(
+            connection_known=True,
+            contracts=contract_facts(self._parties.contracts_of(ean)),
+            grants=self._grants.facts_for(ean, now),
+            cases=self._cases.facts_for(ean),
+        )
+
+    def decide(
+        self,
+        principal: Principal,
+        action: Action,
+        ean: str,
+        first: date | None,
+        last: date | None,
+        purpose: str | None,
+    ) -> Decision:
+        """Decide and audit; every decision, allowed or denied, is written before it is used."""
+        now = self._clock()
+        try:
+            code = parse_ean18(ean)
+        except InvalidCodeError as error:
+            resource = Resource(ean[:18], first, last)
+            decision = Decision(False, purpose, None, (str(error),), denial=Denial.BAD_REQUEST)
+        else:
+            resource = Resource(code, first, last)
+            facts = self.facts(code)
+            bases = self._register.legal_bases()
+            decision = decide(principal, action, resource, purpose, now, facts, bases)
+        self._audit.record(
+            principal=principal, action=action, resource=resource, decision=decision, at=now
+        )
+        return decision
+
+    def read(
+        self,
+        principal: Principal,
+        action: Action,
+        ean: str,
+        first: date | None,
+        last: date | None,
+        purpose: str | None,
+    ) -> Disclosure:
+        decision = self.decide(principal, action, ean, first, last, purpose)
+        if not decision.allowed:
+            raise AccessDeniedError(decision)
+        query = self._readings.daily if action is Action.READ_DAILY else self._readings.interval
+        return Disclosure(decision, query(ean, decision.days))

@@ -1,0 +1,25 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from meterkast import __version__
+from meterkast.api import problems
+from meterkast.api.deps import Services
+from meterkast.api.routes import choice, grants, me, public, readings
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="meterkast",
+        version=__version__,
+        description="Purpose-bound access to smart-meter data of a Dutch grid operator. Every "
+        "request that touches personal data names a purpose (a register activity) and is "
+        "decided, then written to a tamper-evident audit log the customer can read.",
+    )
+    app.state.services = services
+    problems.install(app)
+    for module in (public, readings, choice, grants, me):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,59 @@
+"""The services a request handler may call, and the principal behind the request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from meterkast.access.grant_service import GrantService
+from meterkast.access.policy import Principal
+from meterkast.access.ports import AccessLogReader, RegisterDocument, TokenVerifier
+from meterkast.access.service import AccessService
+from meterkast.grid.service import GridService
+from meterkast.kernel.clock import Clock
+from meterkast.kernel.errors import UnauthenticatedError
+from meterkast.parties.service import PartiesService
+
+ACTIVITY = "x-meterkast-activity"  # the register activity a route is bound to
+
+
+def bound(activity: str) -> dict[str, object]:
+    """OpenAPI extra naming the register activity (or ``purpose-parameter``, or ``none: why``)."""
+    return {ACTIVITY: activity}
+
+
+@dataclass(frozen=True)
+class Services:
+    access: AccessService
+    grants: GrantService
+    grid: GridService
+    parties: PartiesService
+    tokens: TokenVerifier
+    access_log: AccessLogReader
+    register: RegisterDocument
+    clock: Clock
+    database: str
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `meterkast token issue`.")
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthenticatedError("a bearer token is required")
+    return services(request).tokens.verify(credentials.credentials)
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+PrincipalDep = Annotated[Principal, Depends(principal)]
