@@ -29,13 +29,17 @@ def test_init_creates_a_private_instance(cli: Invoke, home: Path) -> None:
 
 def test_generate_then_list_and_show_as_json(cli: Invoke) -> None:
     _generated(cli)
-    listed = json.loads(cli("connections", "list", "--format", "json", "--limit", "7").output)
+    listed = json.loads(
+        cli("connections", "list", "--purpose", "3.8", "--format", "json", "--limit", "7").output
+    )
     assert len(listed) == 7
     first = listed[0]
     for key in ("ean", "product", "postcode", "house_number", "grid_area", "capacity",
                 "profile_category", "meter", "reading_choice", "contracts"):  # fmt: skip
         assert key in first
-    shown = json.loads(cli("connections", "show", first["ean"], "--format", "json").output)
+    shown = json.loads(
+        cli("connections", "show", first["ean"], "--purpose", "3.8", "--format", "json").output
+    )
     assert shown == first
     for contract in shown["contracts"]:
         assert set(contract) == {"customer_id", "supplier_ean", "start", "end"}
@@ -44,7 +48,7 @@ def test_generate_then_list_and_show_as_json(cli: Invoke) -> None:
 
 def test_table_output_and_area_summary(cli: Invoke) -> None:
     _generated(cli)
-    table = cli("connections", "list", "--limit", "3")
+    table = cli("connections", "list", "--purpose", "3.8", "--limit", "3")
     assert table.exit_code == 0 and "connections" in table.output
     summary = json.loads(cli("area", "summary", "--format", "json").output)
     assert summary["electricity_connections"] == 120
@@ -62,9 +66,12 @@ def test_parties_list_by_role(cli: Invoke) -> None:
 def test_bad_input_is_one_line_and_exit_code_2(cli: Invoke) -> None:
     _generated(cli)
     for args, needle in (
-        (("connections", "show", "871690000000000011"), "check digit"),
-        (("connections", "show", "12345"), "18 digits"),
-        (("connections", "show", gs1.with_check_digit("87169000000999999")), "no connection"),
+        (("connections", "show", "871690000000000011", "--purpose", "3.8"), "check digit"),
+        (("connections", "show", "12345", "--purpose", "3.8"), "18 digits"),
+        (
+            ("connections", "show", gs1.with_check_digit("87169000000999999"), "--purpose", "3.8"),
+            "no connection",
+        ),
         (("generate", "--connections", "5"), "already holds"),
         (("generate", "--connections", "5", "--as-of", "23-11-2026"), "date"),
     ):

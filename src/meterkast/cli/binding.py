@@ -1,0 +1,37 @@
+"""Every CLI command declares the register activity it serves (or why it touches no personal data).
+
+A test walks the command tree and fails on a command without an entry here. Commands that
+read personal data take ``--purpose`` and accept only the activities listed for them.
+"""
+
+from __future__ import annotations
+
+from meterkast.kernel.errors import InvalidValueError
+
+NONE = "none"  # the command touches no personal data
+
+# command path -> the activities it may be used for (the first is the default where one fits)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "init": (NONE,),
+    "generate": (NONE,),  # synthetic data only
+    "area summary": (NONE,),  # counts, no person
+    "parties list": (NONE,),  # market parties are organisations
+    "connections list": ("3.8", "3.6", "5.1"),
+    "connections show": ("3.8", "3.6", "5.1", "3.2"),
+}
+
+
+def purposes_of(command: str) -> tuple[str, ...]:
+    return COMMANDS[command]
+
+
+def require_purpose(command: str, purpose: str | None) -> str:
+    """The purpose named for a personal-data command, checked against its binding."""
+    allowed = COMMANDS[command]
+    if purpose is None:
+        raise InvalidValueError(f"`{command}` needs --purpose, one of: {', '.join(allowed)}")
+    if purpose not in allowed:
+        raise InvalidValueError(
+            f"purpose {purpose} is not one `{command}` serves; use one of: {', '.join(allowed)}"
+        )
+    return purpose
