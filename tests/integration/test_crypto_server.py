@@ -147,3 +147,12 @@ def test_transfer_wrap_uses_the_meters_master_key(engine: Engine) -> None:
     wrapped = keys.transfer_wrapped(ring, record)
     meter.accept_transfer(KeyType.AUTHENTICATION, wrapped)
     assert wrap_key(meter.keys[KeyType.MASTER], meter.keys[KeyType.AUTHENTICATION]) == wrapped
+
+
+def test_sessions_in_a_batch(engine: Engine) -> None:
+    keys = server(engine)
+    meters = {m: provisioned(keys, m, MeterType.ELECTRICITY) for m in ("E11", "E12")}
+    found = keys.sessions(["E11", "E12", "E404"])
+    assert set(found) == {"E11", "E12"}
+    for meter_id, session in found.items():
+        assert session.unprotect(meters[meter_id].respond(b"r")) == b"r"

@@ -6,6 +6,7 @@ or a vault transit engine can stand behind it. Nothing here ever returns a plain
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -63,6 +64,10 @@ class CryptoServer(Protocol):
         Invocation counters are per meter and carry on across key changes; the last counter
         seen from each meter is kept in memory and written by :meth:`flush`.
         """
+        ...
+
+    def sessions(self, meter_ids: Sequence[str]) -> Mapping[str, MeterSession]:
+        """Sessions for many meters, read in batches; unknown meters are left out."""
         ...
 
     def flush(self) -> None:

@@ -19,7 +19,7 @@ from meterkast.dlms.keywrap import unwrap_key, wrap_key
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.errors import ConflictError, InvalidValueError, NotFoundError
 from meterkast.keys.adapters import store
-from meterkast.keys.api import KeyEncryptionProvider
+from meterkast.keys.api import DataKeyService, KeyEncryptionProvider
 
 log = logging.getLogger(__name__)
 _KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -88,3 +88,8 @@ class DataKeys:
                 raise NotFoundError(f"no data key {key_id}")
             raise DataKeyDestroyedError(f"data key {key_id} was already destroyed")
         log.info("destroyed data key %s", key_id)
+
+
+def _conforms(service: DataKeys) -> DataKeyService:
+    """Lets mypy prove that DataKeys fulfils the published contract."""
+    return service

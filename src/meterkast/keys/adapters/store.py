@@ -66,28 +66,36 @@ def insert_key(
 
 
 def load_meter(conn: Connection, meter_id: str) -> MeterRow | None:
-    meter = conn.execute(sa.select(key_meters).where(key_meters.c.meter_id == meter_id)).first()
-    if meter is None:
-        return None
-    rows = conn.execute(
-        sa.select(meter_keys)
-        .where(meter_keys.c.meter_id == meter_id, meter_keys.c.status.in_(_LIVE))
-        .order_by(meter_keys.c.id)
-    ).all()
-    records = tuple(
-        KeyRecord(
-            r.id,
-            KeyType(r.key_type),
-            KeyStatus(r.status),
-            r.wrapped,
-            utc(r.created_at) or r.created_at,
-            utc(r.activated_at),
-            utc(r.retired_at),
+    return load_meters(conn, [meter_id]).get(meter_id)
+
+
+def load_meters(conn: Connection, meter_ids: Sequence[str]) -> dict[str, MeterRow]:
+    """Meters with their NEW and ACTIVE keys, two queries per 500 meters."""
+    found: dict[str, MeterRow] = {}
+    for chunk in (meter_ids[i : i + 500] for i in range(0, len(meter_ids), 500)):
+        meters = conn.execute(sa.select(key_meters).where(key_meters.c.meter_id.in_(chunk))).all()
+        records: dict[str, list[KeyRecord]] = {m.meter_id: [] for m in meters}
+        rows = conn.execute(
+            sa.select(meter_keys)
+            .where(meter_keys.c.meter_id.in_(chunk), meter_keys.c.status.in_(_LIVE))
+            .order_by(meter_keys.c.id)
         )
-        for r in rows
-    )
-    ring = KeyRing(meter_id, MeterType(meter.meter_type), records)
-    return MeterRow(ring, meter.system_title, meter.rx_counter, meter.tx_reserved)
+        for r in rows:
+            records[r.meter_id].append(
+                KeyRecord(
+                    r.id,
+                    KeyType(r.key_type),
+                    KeyStatus(r.status),
+                    r.wrapped,
+                    utc(r.created_at) or r.created_at,
+                    utc(r.activated_at),
+                    utc(r.retired_at),
+                )
+            )
+        for m in meters:
+            ring = KeyRing(m.meter_id, MeterType(m.meter_type), tuple(records[m.meter_id]))
+            found[m.meter_id] = MeterRow(ring, m.system_title, m.rx_counter, m.tx_reserved)
+    return found
 
 
 def update_keys(conn: Connection, changes: Sequence[KeyRecord]) -> None:
