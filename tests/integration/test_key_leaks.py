@@ -7,6 +7,7 @@ real instance folder, then scans everything for every key the fake meters ever h
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 from pathlib import Path
@@ -64,6 +65,7 @@ def test_no_plaintext_key_leaks(
     runner = CliRunner()
     outputs = [runner.invoke(cli, ["keys", "rotate", "--older-than", "0d", "--format", "json"])]
     assert outputs[0].exit_code == 1  # two meters failed half-way
+    assert json.loads(outputs[0].stdout) == {"due": 6, "renewed": 4, "locked": 0, "failed": 2}
     for meter in link.meters.values():
         session = keys.session(meter.meter_id)  # recovers M0 and M2
         shown.append(repr(session))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress
 
 from meterkast.cli.context import app_state
 from meterkast.cli.output import Format, emit_json, emit_table
@@ -42,7 +44,12 @@ def rotate(
     """Renew authentication and encryption keys (two-phase, resumable)."""
     age = Age.parse(older_than)
     state = app_state()
-    report = state.key_rotation().rotate(age)
+    rotation = state.key_rotation()
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("renewing keys", total=None)
+        report = rotation.rotate(
+            age, lambda done, total: progress.update(task, completed=done, total=total)
+        )
     state.keys.flush()
     row = {
         "due": report.due,

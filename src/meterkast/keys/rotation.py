@@ -12,6 +12,7 @@ activates what the meter proves it has (``KeyService.settle``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -44,8 +45,11 @@ class KeyRotation:
         self._link = link
         self._clock = clock
 
-    def rotate(self, older_than: Age) -> RotationReport:
-        """Renew every meter whose rotated keys are older than ``older_than`` (or pending)."""
+    def rotate(
+        self, older_than: Age, on_meter: Callable[[int, int], None] | None = None
+    ) -> RotationReport:
+        """Renew every meter whose rotated keys are older than ``older_than`` (or pending);
+        ``on_meter(done, total)`` reports progress."""
         cutoff = older_than.before(self._clock())
         report = RotationReport()
         due = self._keys.meters_due(cutoff)
@@ -60,6 +64,8 @@ class KeyRotation:
                 log.warning("meter %s: key renewal failed (%s)", meter_id, type(error).__name__)
             else:
                 report.renewed += 1
+            if on_meter is not None:
+                on_meter(report.renewed + report.locked + report.failed, report.due)
         log.info(
             "key renewal: %d due, %d renewed, %d locked, %d failed",
             report.due,

@@ -109,27 +109,23 @@ class KeyService:
             raise InvalidValueError("the transport key is 128, 192 or 256 bits")
         now = self._clock()
         result: list[list[WrappedKey]] = []
+        meters: list[tuple[str, MeterType, bytes]] = []
+        stored: list[tuple[str, KeyType, bytes]] = []
+        for request in requests:
+            if len(request.system_title) != 8:
+                raise InvalidValueError("a system title is 8 bytes")
+            meters.append((request.meter_id, request.meter_type, request.system_title))
+            shipped: list[WrappedKey] = []
+            for key_type in KEY_SET[request.meter_type]:
+                key = secrets.token_bytes(KEY_BYTES)
+                stored.append((request.meter_id, key_type, self._kek.wrap(key)))
+                shipped.append(WrappedKey(key_type, wrap_key(transport_kek, key)))
+            result.append(shipped)
+        if not meters:
+            return result
         try:
             with self._engine.begin() as conn:
-                for request in requests:
-                    if len(request.system_title) != 8:
-                        raise InvalidValueError("a system title is 8 bytes")
-                    store.insert_meter(
-                        conn, request.meter_id, request.meter_type, request.system_title, now
-                    )
-                    shipped: list[WrappedKey] = []
-                    for key_type in KEY_SET[request.meter_type]:
-                        key = secrets.token_bytes(KEY_BYTES)
-                        store.insert_key(
-                            conn,
-                            request.meter_id,
-                            key_type,
-                            KeyStatus.ACTIVE,
-                            self._kek.wrap(key),
-                            now,
-                        )
-                        shipped.append(WrappedKey(key_type, wrap_key(transport_kek, key)))
-                    result.append(shipped)
+                store.insert_key_sets(conn, meters, stored, now)
         except sa.exc.IntegrityError:
             raise ConflictError("a meter or system title in this batch already has keys") from None
         log.info("provisioned key sets for %d meters", len(requests))

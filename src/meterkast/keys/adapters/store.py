@@ -31,13 +31,33 @@ class MeterRow:
     tx_reserved: int
 
 
-def insert_meter(
-    conn: Connection, meter_id: str, meter_type: MeterType, system_title: bytes, now: datetime
+def insert_key_sets(
+    conn: Connection,
+    meters: Sequence[tuple[str, MeterType, bytes]],
+    keys: Sequence[tuple[str, KeyType, bytes]],
+    now: datetime,
 ) -> None:
+    """Bulk provisioning: meters, then their (meter_id, key type, wrapped) ACTIVE keys."""
     conn.execute(
-        key_meters.insert().values(
-            meter_id=meter_id, meter_type=meter_type, system_title=system_title, created_at=now
-        )
+        key_meters.insert(),
+        [
+            {"meter_id": m, "meter_type": t, "system_title": title, "created_at": now}
+            for m, t, title in meters
+        ],
+    )
+    conn.execute(
+        meter_keys.insert(),
+        [
+            {
+                "meter_id": m,
+                "key_type": k,
+                "status": KeyStatus.ACTIVE,
+                "wrapped": w,
+                "created_at": now,
+                "activated_at": now,
+            }
+            for m, k, w in keys
+        ],
     )
 
 
