@@ -156,3 +156,15 @@ def test_sessions_in_a_batch(engine: Engine) -> None:
     assert set(found) == {"E11", "E12"}
     for meter_id, session in found.items():
         assert session.unprotect(meters[meter_id].respond(b"r")) == b"r"
+
+
+def test_a_new_session_learns_counters_flushed_by_another_process(engine: Engine) -> None:
+    first, second = server(engine), server(engine)
+    meter = provisioned(first, "E13", MeterType.ELECTRICITY)
+    first.session("E13")  # first caches the meter's counters
+    early = meter.respond(b"early")
+    second.session("E13").unprotect(meter.respond(b"late"))
+    second.flush()
+    with pytest.raises(FrameRejectedError) as caught:
+        first.session("E13").unprotect(early)
+    assert caught.value.reason is FrameRejection.REPLAY

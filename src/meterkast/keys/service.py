@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -140,7 +140,7 @@ class KeyService:
                 with self.locked(meter_id):
                     row = self._load(meter_id)
                     ring = self.settle(row, self.meter_link)
-                    row = store.MeterRow(ring, row.system_title, row.rx_counter, row.tx_reserved)
+                    row = replace(row, ring=ring)
             except MeterKeysLockedError:
                 log.debug("meter %s is mid key change elsewhere; using its active keys", meter_id)
         return self.session_with(row, {})
@@ -197,6 +197,9 @@ class KeyService:
             state = self._counters.get(meter_id)
             if state is None:
                 state = self._counters[meter_id] = CounterState(row.rx_counter, row.tx_reserved)
+            else:
+                # Another process may have flushed a higher counter since we cached ours.
+                state.rx = max(state.rx, row.rx_counter)
             return state
 
     def _reserve(self, meter_id: str, state: CounterState) -> None:
