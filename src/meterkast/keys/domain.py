@@ -142,16 +142,6 @@ class KeyRing:
             raise KeyLifecycleError(f"meter {self.meter_id} has no new {key_type.value} key")
         return self._changed([new.moved_to(KeyStatus.WITHDRAWN, now)])
 
-    def due(self, cutoff: datetime) -> bool:
-        """A renewal is due: a rotated key is older than ``cutoff`` or a change is pending."""
-        for key_type in rotated_types(self.meter_type):
-            active = self.active(key_type)
-            if self.pending(key_type) is not None or active is None:
-                return True
-            if (active.activated_at or active.created_at) <= cutoff:
-                return True
-        return False
-
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$")
 
