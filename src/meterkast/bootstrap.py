@@ -11,8 +11,14 @@ from meterkast.db.engine import create_engine
 from meterkast.db.migrate import upgrade
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, system_clock
+from meterkast.kernel.errors import DomainError
+from meterkast.keys.adapters.master_key import LocalKeyEncryptionProvider, load_provider
+from meterkast.keys.api import MeterKeyPort
+from meterkast.keys.datakeys import DataKeys
+from meterkast.keys.rotation import KeyRotation
+from meterkast.keys.service import KeyService
 from meterkast.parties.service import PartiesService
-from meterkast.settings import CoreSettings, load_settings
+from meterkast.settings import CoreSettings, KeySettings, load_settings
 from meterkast.synth.service import AreaGenerator
 
 
@@ -22,6 +28,8 @@ class App:
 
     settings: CoreSettings
     clock: Clock = field(default=system_clock)
+    # The link to meters for key changes; the fleet (simulated meters) plugs in here.
+    meter_link: MeterKeyPort | None = None
 
     @cached_property
     def engine(self) -> Engine:
@@ -38,6 +46,34 @@ class App:
     @cached_property
     def area_generator(self) -> AreaGenerator:
         return AreaGenerator(self.engine, self.grid, self.parties)
+
+    @cached_property
+    def key_settings(self) -> KeySettings:
+        return KeySettings()
+
+    @cached_property
+    def master_key(self) -> LocalKeyEncryptionProvider:
+        return load_provider(self.key_settings, self.settings.home)
+
+    @cached_property
+    def keys(self) -> KeyService:
+        return KeyService(
+            self.engine,
+            self.master_key,
+            self.clock,
+            bytes.fromhex(self.key_settings.client_system_title),
+            meter_link=self.meter_link,
+            lock_seconds=self.key_settings.lock_seconds,
+        )
+
+    @cached_property
+    def data_keys(self) -> DataKeys:
+        return DataKeys(self.engine, self.master_key, self.clock)
+
+    def key_rotation(self) -> KeyRotation:
+        if self.meter_link is None:
+            raise DomainError("no meter link configured: key renewal needs the fleet or head-end")
+        return KeyRotation(self.keys, self.meter_link, self.clock)
 
     def init(self) -> None:
         """Create the instance folder (private to this user) and migrate the database."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,30 @@ class CoreSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'meterkast.db').resolve()}"
+
+
+class KeySettings(BaseSettings):
+    """The crypto-server: where the master key comes from and how the head-end identifies."""
+
+    model_config = SettingsConfigDict(env_prefix="METERKAST_", extra="ignore")
+
+    master_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Master key (KEK) as 32 or 64 hex digits or base64 of 16/32 bytes. When unset the "
+            "key lives in $METERKAST_HOME/keys/master.key (mode 0600, created on first use)."
+        ),
+    )
+    client_system_title: str = Field(
+        default="4D4B530000000001",
+        pattern=r"^[0-9A-Fa-f]{16}$",
+        description="The head-end's DLMS system title (8 bytes, hex) used in its requests.",
+    )
+    lock_seconds: int = Field(
+        default=300,
+        gt=0,
+        description="How long a per-meter key-change lock holds before others may take it.",
+    )
 
 
 def load_settings() -> CoreSettings:

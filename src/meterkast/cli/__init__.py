@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, grid, parties
+from meterkast.cli import area, grid, keys, parties
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
 
@@ -58,6 +58,7 @@ def init() -> None:
 
 
 grid.register(app)
+keys.register(app)
 parties.register(app)
 area.register(app)
 

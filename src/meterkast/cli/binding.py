@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "parties list": (NONE,),  # market parties are organisations
     "connections list": ("3.8", "3.6", "5.1"),
     "connections show": ("3.8", "3.6", "5.1", "3.2"),
+    "keys rotate": ("5.5",),  # smart meter management: key renewal, no personal data shown
+    "keys status": (NONE,),  # counts and ages only
 }
 
 

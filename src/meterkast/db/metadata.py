@@ -38,6 +38,7 @@ def all_tables() -> sa.MetaData:
     """The metadata with every context's tables registered (imports them for their effect)."""
     from meterkast.access.adapters import grants as _access_grants  # noqa: F401
     from meterkast.grid.adapters import sql as _grid  # noqa: F401
+    from meterkast.keys.adapters import sql as _keys  # noqa: F401
     from meterkast.parties.adapters import sql as _parties  # noqa: F401
 
     return metadata

@@ -6,6 +6,7 @@ or a vault transit engine can stand behind it. Nothing here ever returns a plain
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -57,4 +58,73 @@ class CryptoServer(Protocol):
         """Create a meter's key set; return it wrapped under the factory transport key."""
         ...
 
-    def session(self, meter_id: str) -> MeterSession: ...
+    def session(self, meter_id: str) -> MeterSession:
+        """A session on the meter's active keys (raises ``FrameRejectedError`` UNKNOWN_METER).
+
+        Invocation counters are per meter and carry on across key changes; the last counter
+        seen from each meter is kept in memory and written by :meth:`flush`.
+        """
+        ...
+
+    def sessions(self, meter_ids: Sequence[str]) -> Mapping[str, MeterSession]:
+        """Sessions for many meters, read in batches; unknown meters are left out."""
+        ...
+
+    def flush(self) -> None:
+        """Persist the invocation counters seen since the last flush (one batch)."""
+        ...
+
+
+class KeyEncryptionProvider(Protocol):
+    """The master key (KEK) that wraps every stored key: a file, an HSM, a vault engine."""
+
+    def wrap(self, key: bytes) -> bytes:
+        """RFC 3394-wrap ``key`` under the master key."""
+        ...
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        """Unwrap; only the ``keys`` package calls this and keeps the result to itself."""
+        ...
+
+
+class MeterKeyPort(Protocol):
+    """The link to meters a key change needs; the fleet (or a real head-end) implements it.
+
+    Meters keep their invocation counters across key changes; a transferred key is wrapped
+    (RFC 3394) under the meter's current master key, which only the meter can unwrap.
+    """
+
+    def transfer_key(self, meter_id: str, key_type: KeyType, wrapped: bytes) -> None:
+        """Deliver a new key to the meter (like DLMS global_key_transfer); raise on failure."""
+        ...
+
+    def probe(self, meter_id: str, session: MeterSession) -> bool:
+        """Do one secured exchange through ``session``; True when the meter answered and the
+        answer verified (``session.unprotect`` succeeded), False otherwise."""
+        ...
+
+
+class DataKeyService(Protocol):
+    """Data keys of the readings store: one per month of readings, destroyed at retention.
+
+    The Parquet writer (PyArrow's modular encryption) makes its own data-encryption keys and
+    asks a KMS client to wrap them; these methods are that KMS. ``data_key_unwrap`` is the one
+    place in meterkast where a plaintext key leaves the ``keys`` package, and only the
+    Parquet KMS client may call it: PyArrow must hold the key to decrypt a file.
+    """
+
+    def create_data_key(self, key_id: str) -> None:
+        """Create the key ``key_id`` (refused if it exists or was ever destroyed)."""
+        ...
+
+    def data_key_wrap(self, key_id: str, plaintext_dek: bytes) -> bytes:
+        """Wrap a file's data-encryption key under the data key ``key_id``."""
+        ...
+
+    def data_key_unwrap(self, key_id: str, wrapped: bytes) -> bytes:
+        """Unwrap a file's data-encryption key (Parquet KMS client only, see above)."""
+        ...
+
+    def destroy_data_key(self, key_id: str) -> None:
+        """Destroy ``key_id`` for good: nothing wrapped under it can be unwrapped again."""
+        ...

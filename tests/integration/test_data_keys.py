@@ -1,0 +1,79 @@
+"""Data keys for the readings store: wrap, unwrap, destroy for good."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from meterkast.db.migrate import upgrade
+from meterkast.dlms import DlmsError
+from meterkast.kernel.errors import ConflictError, InvalidValueError, NotFoundError
+from meterkast.keys.adapters.master_key import LocalKeyEncryptionProvider
+from meterkast.keys.datakeys import DataKeyDestroyedError, DataKeys
+
+KEK = LocalKeyEncryptionProvider(os.urandom(32), "test")
+
+
+def clock() -> datetime:
+    return datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_wrap_unwrap_and_destroy(engine: Engine) -> None:
+    keys = DataKeys(engine, KEK, clock)
+    keys.create_data_key("readings-2024-01")
+    dek = os.urandom(16)
+    wrapped = keys.data_key_wrap("readings-2024-01", dek)
+    assert wrapped != dek and len(wrapped) == 24
+    assert DataKeys(engine, KEK, clock).data_key_unwrap("readings-2024-01", wrapped) == dek
+    keys.destroy_data_key("readings-2024-01")
+    for service in (keys, DataKeys(engine, KEK, clock)):
+        with pytest.raises(DataKeyDestroyedError):
+            service.data_key_unwrap("readings-2024-01", wrapped)
+    with pytest.raises(ConflictError):
+        keys.create_data_key("readings-2024-01")  # a destroyed id is never issued again
+    with pytest.raises(DataKeyDestroyedError):
+        keys.destroy_data_key("readings-2024-01")
+
+
+def test_unknown_and_invalid_ids_and_foreign_wraps(engine: Engine) -> None:
+    keys = DataKeys(engine, KEK, clock)
+    with pytest.raises(NotFoundError):
+        keys.data_key_wrap("nope", os.urandom(16))
+    with pytest.raises(NotFoundError):
+        keys.destroy_data_key("nope")
+    with pytest.raises(InvalidValueError):
+        keys.create_data_key("bad id with spaces")
+    keys.create_data_key("a")
+    keys.create_data_key("b")
+    wrapped = keys.data_key_wrap("a", os.urandom(16))
+    with pytest.raises(DlmsError):
+        keys.data_key_unwrap("b", wrapped)
+
+
+def test_destroyed_key_leaves_no_bytes_in_the_sqlite_files(tmp_path: Path) -> None:
+    from meterkast.db.engine import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    upgrade(engine)
+    seen: list[bytes] = []
+    spy = LocalKeyEncryptionProvider(os.urandom(32), "spy")
+    original = spy.wrap
+
+    class Spy:
+        def wrap(self, key: bytes) -> bytes:
+            seen.append(original(key))
+            return seen[-1]
+
+        def unwrap(self, wrapped: bytes) -> bytes:
+            return spy.unwrap(wrapped)
+
+    keys = DataKeys(engine, Spy(), clock)
+    keys.create_data_key("readings-2024-02")
+    keys.destroy_data_key("readings-2024-02")
+    engine.dispose()
+    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("k.db"))
+    assert seen and seen[0] not in blob
