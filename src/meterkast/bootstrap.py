@@ -12,6 +12,8 @@ from meterkast.db.migrate import upgrade
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, system_clock
 from meterkast.parties.service import PartiesService
+from meterkast.register.catalog import default_register
+from meterkast.register.domain import Register
 from meterkast.settings import CoreSettings, load_settings
 from meterkast.synth.service import AreaGenerator
 
@@ -34,6 +36,11 @@ class App:
     @cached_property
     def parties(self) -> PartiesService:
         return PartiesService(self.engine)
+
+    @property
+    def register(self) -> Register:
+        """The processing register shipped with the package (read once per process)."""
+        return default_register()
 
     @cached_property
     def area_generator(self) -> AreaGenerator:

@@ -119,3 +119,25 @@ class FrameRejection(StrEnum):
     WRONG_SYSTEM_TITLE = "wrong_system_title"
     REPLAY = "replay"  # invocation counter not strictly increasing
     UNKNOWN_METER = "unknown_meter"
+
+
+class LegalBasis(StrEnum):
+    """GDPR art. 6(1) grounds used by the processing register (see ``meterkast.register``)."""
+
+    LEGAL_OBLIGATION = "legal_obligation"
+    CONTRACT = "contract"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    CONSENT = "consent"
+
+
+class Role(StrEnum):
+    """The role a principal acts in; each role may name only its own register purposes."""
+
+    CUSTOMER = "customer"
+    SUPPLIER = "supplier"
+    THIRD_PARTY = "third_party"
+    STAFF_SERVICE = "staff_service"
+    STAFF_NETLOSS = "staff_netloss"
+    STAFF_MARKET = "staff_market"
+    STAFF_GRID = "staff_grid"
+    PRIVACY_OFFICER = "privacy_officer"
