@@ -9,9 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterkast.kernel.codes import Role
-from meterkast.register.catalog import RegisterFileError, load_register, parse_register
-from meterkast.register.domain import Retention, UnknownActivityError, activity_sort_key
+from meterkast.kernel.codes import LegalBasis, Role
+from meterkast.register import domain
+from meterkast.register.catalog import (
+    RegisterFileError,
+    default_register,
+    load_register,
+    parse_register,
+)
+from meterkast.register.domain import (
+    MissingConsentError,
+    Retention,
+    UnknownActivityError,
+    activity_sort_key,
+)
 
 MINIMAL = """\
 version = "t1"
@@ -161,3 +172,28 @@ def test_sort_key_orders_numerically_and_additions_last() -> None:
         "A.2",
         "A.10",
     ]
+
+
+def test_basis_follows_the_grant() -> None:
+
+    register = default_register()
+    history = register.get("3.2")
+    assert history.basis(under_grant=True) is LegalBasis.CONSENT
+    assert history.basis(under_grant=False) is LegalBasis.LEGAL_OBLIGATION
+    assert register.get("3.4").basis(under_grant=True) is LegalBasis.LEGAL_OBLIGATION
+    assert register.get("A.3").basis(under_grant=True) is LegalBasis.CONSENT
+    with pytest.raises(MissingConsentError, match=r"A\.3 rests"):
+        register.get("A.3").basis(under_grant=False)
+
+
+def test_category_constants_are_declared() -> None:
+
+    register = default_register()
+    for key in (
+        domain.DAILY_READINGS,
+        domain.INTERVAL_READINGS,
+        domain.EVENT_READINGS,
+        domain.DERIVED_VOLUMES,
+        domain.METER_KEYS,
+    ):
+        assert not register.category(key).standard

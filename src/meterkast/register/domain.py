@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from meterkast.kernel.codes import LegalBasis, Role
-from meterkast.kernel.errors import NotFoundError
+from meterkast.kernel.errors import DomainError, NotFoundError
 
 # The literal that marks an activity the operator performs with other tools than meterkast.
 OUTSIDE = "outside this system"
@@ -35,6 +35,13 @@ CONTEXTS = frozenset(
     }
 )
 
+# Project data-category keys other contexts ask about (declared in activities.toml).
+DAILY_READINGS = "user.sensor.energy.daily"
+INTERVAL_READINGS = "user.sensor.energy.interval"
+EVENT_READINGS = "user.sensor.energy.register"  # switch, move, meter exchange, customer-given
+DERIVED_VOLUMES = "user.sensor.energy.annual"
+METER_KEYS = "user.device.meter.keys"
+
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
 
@@ -42,6 +49,12 @@ class UnknownActivityError(NotFoundError):
     """A purpose that is not an activity of the register."""
 
     code = "unknown-activity"
+
+
+class MissingConsentError(DomainError):
+    """A consent-only purpose named without a grant."""
+
+    code = "missing-consent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +151,19 @@ class Activity:
     @property
     def outside(self) -> bool:
         return not self.implemented_by
+
+    def basis(self, *, under_grant: bool) -> LegalBasis:
+        """The legal basis a decision states: consent when a customer's grant carries the
+        request and the activity allows consent, otherwise the first non-consent basis.
+
+        An activity that rests on consent alone cannot be used without a grant.
+        """
+        if under_grant and LegalBasis.CONSENT in self.legal_bases:
+            return LegalBasis.CONSENT
+        for basis in self.legal_bases:
+            if basis is not LegalBasis.CONSENT:
+                return basis
+        raise MissingConsentError(f"activity {self.id} rests on consent and needs a grant")
 
     def uses(self, category: str) -> bool:
         """Whether the activity covers ``category`` or one of its sub-categories."""
