@@ -11,7 +11,12 @@ from meterkast.kernel.codes import LegalBasis, Role
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
 
-TSV = Path("/work/shared/design/register-activities.tsv")
+# The design file: beside the clone (as in CI) or in the shared workspace; else the copy below.
+_CANDIDATES = (
+    Path(__file__).resolve().parents[3] / "shared" / "design" / "register-activities.tsv",
+    Path("/work/shared/design/register-activities.tsv"),
+)
+TSV = next((p for p in _CANDIDATES if p.is_file()), _CANDIDATES[-1])
 
 # Fallback copy of the design file's ids and legal bases (used where shared/ is absent).
 EMBEDDED = """\

@@ -14,6 +14,7 @@ from fideslang.models import Taxonomy
 from meterkast.register import export
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
+from tests.unit.test_register_catalog import TSV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,9 +91,8 @@ def test_html_is_accessible_self_contained_and_complete(register: Register) -> N
 
 
 def _tsv_ids() -> list[str]:
-    tsv = Path("/work/shared/design/register-activities.tsv")
-    if tsv.is_file():
-        return tsv.read_text(encoding="utf-8").splitlines()[1:]
+    if TSV.is_file():
+        return TSV.read_text(encoding="utf-8").splitlines()[1:]
     return [a.id for a in default_register().activities if not a.addition]
 
 
