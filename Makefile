@@ -40,6 +40,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/typer meterkast.cli utils docs --name meterkast --output docs/cli.md
+	$(BIN)/meterkast register export --format md --output docs/register.md
 
 clean:
 	rm -rf $(VENV) .meterkast .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from meterkast.access.days import DayRange, DaySet
 from meterkast.access.policy import Action, Decision, Principal, Resource
-from meterkast.kernel.codes import LegalBasis, Role
+from meterkast.kernel.codes import Role
 from meterkast.kernel.errors import UnauthenticatedError
 
 
@@ -68,22 +68,3 @@ class FakeReadings:
 
     def interval(self, ean: str, days: DaySet) -> list[dict[str, object]]:
         return []
-
-
-class FakeRegister:
-    BASES: Mapping[str, tuple[LegalBasis, ...]] = {
-        "A.1": (LegalBasis.LEGAL_OBLIGATION,), "A.2": (LegalBasis.CONSENT,),
-        "1.2": (LegalBasis.LEGAL_OBLIGATION,), "1.5": (LegalBasis.CONTRACT,),
-        "3.1": (LegalBasis.LEGAL_OBLIGATION,),
-        "3.2": (LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONSENT),
-        "3.4": (LegalBasis.LEGAL_OBLIGATION,), "7.2": (LegalBasis.LEGAL_OBLIGATION,),
-    }  # fmt: skip
-
-    def legal_bases(self) -> Mapping[str, tuple[LegalBasis, ...]]:
-        return self.BASES
-
-    def as_json(self) -> Mapping[str, object]:
-        return {"activities": [{"id": k} for k in self.BASES]}
-
-    def as_html(self) -> str:
-        return "<!doctype html><html lang=en><title>register</title></html>"

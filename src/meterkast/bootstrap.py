@@ -18,6 +18,8 @@ from meterkast.keys.datakeys import DataKeys
 from meterkast.keys.rotation import KeyRotation
 from meterkast.keys.service import KeyService
 from meterkast.parties.service import PartiesService
+from meterkast.register.catalog import default_register
+from meterkast.register.domain import Register
 from meterkast.settings import CoreSettings, KeySettings, load_settings
 from meterkast.synth.service import AreaGenerator
 
@@ -42,6 +44,11 @@ class App:
     @cached_property
     def parties(self) -> PartiesService:
         return PartiesService(self.engine)
+
+    @property
+    def register(self) -> Register:
+        """The processing register shipped with the package (read once per process)."""
+        return default_register()
 
     @cached_property
     def area_generator(self) -> AreaGenerator:

@@ -19,7 +19,9 @@ from meterkast.api.app import create_app
 from meterkast.api.deps import ACTIVITY, Services
 from meterkast.kernel.codes import PartyRole, Role
 from meterkast.parties.domain import Ean13, Party
-from tests.fakes import FakeReadings, FakeRegister, FakeTokens, ListAudit
+from meterkast.register.catalog import default_register
+from meterkast.register.service import RegisterService
+from tests.fakes import FakeReadings, FakeTokens, ListAudit
 from tests.integration.test_register_services import EAN, SUPPLIER, _contract, _seed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -37,13 +39,14 @@ def api(engine: Engine) -> Iterator[tuple[TestClient, ListAudit]]:
     parties.add_party(Party(Ean13(APP_EAN), PartyRole.THIRD_PARTY, "WattWijzer"))
     parties.add_contract(_contract(date(2025, 1, 1), None))
     audit = ListAudit()
+    register = RegisterService(default_register())
     grants, cases = GrantService(engine, parties), CaseService(engine)
     clock = lambda: NOW  # noqa: E731 - a fixed clock
     access = AccessService(grid=grid, parties=parties, grants=grants, cases=cases,
-                           readings=FakeReadings(), audit=audit, register=FakeRegister(),
+                           readings=FakeReadings(), audit=audit, register=register,
                            clock=clock)  # fmt: skip
     services = Services(access=access, grants=grants, grid=grid, parties=parties, tokens=TOKENS,
-                        access_log=audit, register=FakeRegister(), clock=clock,
+                        access_log=audit, register=register, clock=clock,
                         database=engine.dialect.name)  # fmt: skip
     with TestClient(create_app(services)) as client:
         yield client, audit
@@ -122,18 +125,18 @@ def test_reading_choice_and_grants_round_trip(api: tuple[TestClient, ListAudit])
     changed = client.put(url, json={"choice": "administratively_off"}, headers=CUSTOMER)
     assert changed.json()["choice"] == "administratively_off"
     assert client.put(url, json={"choice": "no_smart_meter"}, headers=CUSTOMER).status_code == 400
-    grant = {"connection_ean": EAN, "grantee": APP_EAN, "scopes": ["daily"], "purpose": "A.2",
+    grant = {"connection_ean": EAN, "grantee": APP_EAN, "scopes": ["daily"], "purpose": "A.3",
              "data_first": "2026-01-01", "data_last": "2026-12-31",
              "valid_until": "2027-11-23T00:00:00Z"}  # fmt: skip
     made = client.post("/api/v1/grants", json=grant, headers=CUSTOMER)
     assert made.status_code == 201, made.text
-    read = _daily(client, APP_H, purpose="A.2")
+    read = _daily(client, APP_H, purpose="A.3")
     assert read.status_code == 200  # type: ignore[attr-defined]
     assert [g["id"] for g in client.get("/api/v1/grants", headers=APP_H).json()] == [
         made.json()["id"]
     ]
     assert client.delete(f"/api/v1/grants/{made.json()['id']}", headers=CUSTOMER).status_code == 204
-    assert _daily(client, APP_H, purpose="A.2").status_code == 404  # type: ignore[attr-defined]
+    assert _daily(client, APP_H, purpose="A.3").status_code == 404  # type: ignore[attr-defined]
     log = client.get("/api/v1/me/access-log", headers=CUSTOMER).json()
     assert any(e["party"] == APP_EAN and e["allowed"] for e in log)
 
@@ -142,5 +145,6 @@ def test_health_register_and_openapi(api: tuple[TestClient, ListAudit]) -> None:
     client, _ = api
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/register").headers["content-type"].startswith("text/html")
-    assert "activities" in client.get("/api/v1/register").json()
+    activities = client.get("/api/v1/register").json()["activities"]
+    assert len([a for a in activities if not a["addition"]]) == 47
     assert client.get("/openapi.json").json()["info"]["title"] == "meterkast"

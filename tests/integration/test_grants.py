@@ -18,7 +18,7 @@ from tests.integration.test_register_services import EAN, SUPPLIER, _contract, _
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 APP = "8719900010010"
-BASES = {"A.2": (LegalBasis.CONSENT,), "1.5": (LegalBasis.CONTRACT,)}
+BASES = {"A.3": (LegalBasis.CONSENT,), "1.5": (LegalBasis.CONTRACT,)}
 
 
 def _setup(engine: Engine) -> tuple[GrantService, PartiesService]:
@@ -31,7 +31,7 @@ def _setup(engine: Engine) -> tuple[GrantService, PartiesService]:
 def _give(service: GrantService, **overrides: object) -> Grant:
     args: dict[str, object] = {
         "customer_id": "C00000001", "connection_ean": EAN, "grantee": APP,
-        "scopes": [GrantScope.DAILY], "purpose": "A.2", "data_first": date(2026, 1, 1),
+        "scopes": [GrantScope.DAILY], "purpose": "A.3", "data_first": date(2026, 1, 1),
         "data_last": date(2026, 12, 31), "valid_until": NOW + timedelta(days=365), "now": NOW,
     }  # fmt: skip
     args.update(overrides)
@@ -41,7 +41,7 @@ def _give(service: GrantService, **overrides: object) -> Grant:
 def _allowed(service: GrantService, parties: PartiesService, now: datetime) -> bool:
     facts = Facts(True, contract_facts(parties.contracts_of(EAN)), service.facts_for(EAN, now))
     asked = Resource(EAN, date(2026, 1, 1), date(2026, 11, 1))
-    d = decide(Principal(Role.THIRD_PARTY, APP), Action.READ_DAILY, asked, "A.2", now, facts, BASES)
+    d = decide(Principal(Role.THIRD_PARTY, APP), Action.READ_DAILY, asked, "A.3", now, facts, BASES)
     return d.allowed
 
 

@@ -23,7 +23,7 @@ from meterkast.kernel.codes import GrantScope, GrantStatus, LegalBasis, Role
 CUSTOMERS = ("C00000001", "C00000002", "C00000003")
 SUPPLIERS = ("8719900000011", "8719900000028")
 APPS = ("8719900010010",)
-PURPOSES = ("A.1", "A.2", "3.1", "3.2", "3.4", "1.5", "7.2", "3.10", "5.3")
+PURPOSES = ("A.1", "A.3", "3.1", "3.2", "3.4", "1.5", "7.2", "3.10", "5.3")
 BASES = dict.fromkeys(PURPOSES, (LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONSENT))
 EPOCH = date(2024, 1, 1)
 
@@ -84,7 +84,7 @@ def model(role: Role, party: str, action: Action, first: date, last: date, purpo
     if role is Role.SUPPLIER and purpose in {"3.1", "3.4"} and interval:
         days = _grant_days(facts, now, party, GrantScope.INTERVAL, None)
         return asked & days & own_supply if days is not None else set()
-    if role is Role.THIRD_PARTY and purpose == "A.2" and (daily or interval):
+    if role is Role.THIRD_PARTY and purpose == "A.3" and (daily or interval):
         scope = GrantScope.DAILY if daily else GrantScope.INTERVAL
         days = _grant_days(facts, now, party, scope, purpose)
         return asked & days if days is not None else set()
@@ -127,7 +127,7 @@ def grants(draw: st.DrawFn, now: datetime) -> tuple[GrantFact, ...]:
             f"g{i}", draw(st.sampled_from(CUSTOMERS)),
             draw(st.sampled_from(SUPPLIERS + APPS)),
             frozenset(draw(st.sets(st.sampled_from(list(GrantScope)), min_size=1))),
-            draw(st.sampled_from(("A.2", "3.2", "3.4"))),
+            draw(st.sampled_from(("A.3", "3.2", "3.4"))),
             start, start + timedelta(days=draw(st.integers(0, 500))),
             now - timedelta(days=draw(st.integers(-10, 100))),
             now + timedelta(days=draw(st.integers(-10, 100))),

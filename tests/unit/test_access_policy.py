@@ -29,7 +29,7 @@ S1, S2 = "8719900000011", "8719900000028"  # old supplier, new supplier
 APP = "8719900010010"
 BASES = {
     "A.1": (LegalBasis.LEGAL_OBLIGATION,),
-    "A.2": (LegalBasis.CONSENT,),
+    "A.3": (LegalBasis.CONSENT,),
     "3.1": (LegalBasis.LEGAL_OBLIGATION,),
     "3.2": (LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONSENT),
     "3.4": (LegalBasis.LEGAL_OBLIGATION,),
@@ -50,7 +50,7 @@ ALL = Resource(EAN, date(2020, 1, 1), date(2026, 12, 31))
 def _grant(
     grantee: str,
     *scopes: GrantScope,
-    purpose: str = "A.2",
+    purpose: str = "A.3",
     customer: str = NEW,
     status: GrantStatus = GrantStatus.ACTIVE,
     first: date = date(2024, 1, 1),
@@ -106,20 +106,20 @@ def test_supplier_history_needs_a_history_grant_of_the_current_customer() -> Non
 
 
 def test_third_party_needs_a_usable_daily_grant_for_that_purpose() -> None:
-    assert _decide(Role.THIRD_PARTY, APP, "A.2")[0] is False
+    assert _decide(Role.THIRD_PARTY, APP, "A.3")[0] is False
     grant = _grant(APP, GrantScope.DAILY, first=date(2026, 1, 1))
-    assert _decide(Role.THIRD_PARTY, APP, "A.2", grants=(grant,)) == (
+    assert _decide(Role.THIRD_PARTY, APP, "A.3", grants=(grant,)) == (
         True, [("2026-01-01", "2026-11-23")])  # fmt: skip
     for status in (GrantStatus.REVOKED, GrantStatus.EXPIRED, GrantStatus.ENDED):
         revoked = _grant(APP, GrantScope.DAILY, status=status)
-        assert _decide(Role.THIRD_PARTY, APP, "A.2", grants=(revoked,))[0] is False
+        assert _decide(Role.THIRD_PARTY, APP, "A.3", grants=(revoked,))[0] is False
     interval_only = _grant(APP, GrantScope.INTERVAL)
-    assert _decide(Role.THIRD_PARTY, APP, "A.2", grants=(interval_only,))[0] is False
+    assert _decide(Role.THIRD_PARTY, APP, "A.3", grants=(interval_only,))[0] is False
 
 
 def test_grant_of_a_customer_who_moved_out_is_unusable() -> None:
     grant = _grant(APP, GrantScope.DAILY, customer=OLD)
-    assert _decide(Role.THIRD_PARTY, APP, "A.2", grants=(grant,))[0] is False
+    assert _decide(Role.THIRD_PARTY, APP, "A.3", grants=(grant,))[0] is False
 
 
 def test_interval_data_only_for_the_customer_and_the_grantee() -> None:
@@ -182,8 +182,8 @@ def test_bad_requests_are_denied_with_a_reason(
 def test_decision_carries_activity_basis_and_policy_version() -> None:
     facts = Facts(connection_known=True, contracts=CONTRACTS,
                   grants=(_grant(APP, GrantScope.DAILY),))  # fmt: skip
-    d = decide(Principal(Role.THIRD_PARTY, APP), Action.READ_DAILY, ALL, "A.2", NOW, facts, BASES)
-    assert (d.purpose, d.legal_basis, d.grant_id) == ("A.2", LegalBasis.CONSENT, "g1")
+    d = decide(Principal(Role.THIRD_PARTY, APP), Action.READ_DAILY, ALL, "A.3", NOW, facts, BASES)
+    assert (d.purpose, d.legal_basis, d.grant_id) == ("A.3", LegalBasis.CONSENT, "g1")
     assert d.policy_version.startswith("access-rules/")
     unknown = decide(Principal(Role.CUSTOMER, NEW), Action.READ_DAILY, ALL, "A.1", NOW,
                      Facts(connection_known=False), BASES)  # fmt: skip

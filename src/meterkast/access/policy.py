@@ -48,7 +48,8 @@ class CaseKind(StrEnum):
 # Purposes (register activity ids) each role may name, per kind of access.
 CUSTOMER_OWN = "A.1"  # the customer's own access and insight (an addition to the register)
 READING_CHOICE = "1.2"  # the customer's choice on remote reading
-THIRD_PARTY_SERVICE = "A.2"  # a third party's service under the customer's consent
+THIRD_PARTY_SERVICE = "A.3"  # a third party's service under the customer's consent
+CONSENT_MANAGEMENT = "A.2"  # giving, inspecting and withdrawing grants
 SUPPLIER_STANDARD = frozenset({"3.1", "3.3", "3.4"})  # readings, feed-in, billing/overview
 SUPPLIER_HISTORY = "3.2"  # historical readings for an offer or a dispute, with a grant
 SERVICE_PURPOSES = frozenset({"1.4", "1.5", "1.6"})

@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 
 from meterkast import __version__
 from meterkast.cli import area, grid, keys, parties
+from meterkast.cli import register as register_cli
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
 
@@ -61,6 +62,7 @@ grid.register(app)
 keys.register(app)
 parties.register(app)
 area.register(app)
+register_cli.register(app)
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "connections show": ("3.8", "3.6", "5.1", "3.2"),
     "keys rotate": ("5.5",),  # smart meter management: key renewal, no personal data shown
     "keys status": (NONE,),  # counts and ages only
+    "register export": (NONE,),  # the register describes processing, it holds no person
+    "register list": (NONE,),
+    "register show": (NONE,),
 }
 
 

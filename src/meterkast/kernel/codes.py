@@ -121,8 +121,17 @@ class FrameRejection(StrEnum):
     UNKNOWN_METER = "unknown_meter"
 
 
+class LegalBasis(StrEnum):
+    """GDPR art. 6(1) grounds used by the processing register (see ``meterkast.register``)."""
+
+    LEGAL_OBLIGATION = "legal_obligation"
+    CONTRACT = "contract"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    CONSENT = "consent"
+
+
 class Role(StrEnum):
-    """Roles a principal acts in (access-rules.md)."""
+    """The role a principal acts in; each role may name only its own register purposes."""
 
     CUSTOMER = "customer"
     SUPPLIER = "supplier"
@@ -132,15 +141,6 @@ class Role(StrEnum):
     STAFF_MARKET = "staff_market"
     STAFF_GRID = "staff_grid"
     PRIVACY_OFFICER = "privacy_officer"
-
-
-class LegalBasis(StrEnum):
-    """GDPR art. 6 bases used by the processing register."""
-
-    LEGAL_OBLIGATION = "legal_obligation"
-    CONTRACT = "contract"
-    LEGITIMATE_INTEREST = "legitimate_interest"
-    CONSENT = "consent"
 
 
 class GrantScope(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from meterkast.access.grants import Grant
-from meterkast.access.policy import THIRD_PARTY_SERVICE
+from meterkast.access.policy import CONSENT_MANAGEMENT
 from meterkast.api.deps import PrincipalDep, ServicesDep, bound
 from meterkast.api.schemas import GrantIn, GrantOut
 from meterkast.kernel.codes import Role
@@ -23,7 +23,7 @@ def _out(grant: Grant) -> GrantOut:
     )  # fmt: skip
 
 
-@router.get("", openapi_extra=bound(THIRD_PARTY_SERVICE))
+@router.get("", openapi_extra=bound(CONSENT_MANAGEMENT))
 def list_grants(who: PrincipalDep, svc: ServicesDep) -> list[GrantOut]:
     """A customer's own grants, or the grants given to the calling supplier or app."""
     now = svc.clock()
@@ -34,7 +34,7 @@ def list_grants(who: PrincipalDep, svc: ServicesDep) -> list[GrantOut]:
     return []
 
 
-@router.post("", status_code=201, openapi_extra=bound(THIRD_PARTY_SERVICE))
+@router.post("", status_code=201, openapi_extra=bound(CONSENT_MANAGEMENT))
 def give_grant(body: GrantIn, who: PrincipalDep, svc: ServicesDep) -> GrantOut:
     """The customer gives a party access to a connection's data for a purpose and period."""
     if who.role is not Role.CUSTOMER:
@@ -47,7 +47,7 @@ def give_grant(body: GrantIn, who: PrincipalDep, svc: ServicesDep) -> GrantOut:
     return _out(grant)
 
 
-@router.delete("/{grant_id}", status_code=204, openapi_extra=bound(THIRD_PARTY_SERVICE))
+@router.delete("/{grant_id}", status_code=204, openapi_extra=bound(CONSENT_MANAGEMENT))
 def revoke_grant(grant_id: str, who: PrincipalDep, svc: ServicesDep) -> Response:
     """Withdraw consent: access stops at once."""
     if who.role is not Role.CUSTOMER:

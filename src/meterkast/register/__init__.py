@@ -1,0 +1,1 @@
+"""The processing register (GDPR art. 30) as versioned data: activities, purposes, legal bases."""
