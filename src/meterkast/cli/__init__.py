@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import grid, parties
+from meterkast.cli import fleet, grid, parties
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
 
@@ -57,6 +57,7 @@ def init() -> None:
     typer.echo(f"instance ready in {state.settings.home} ({state.engine.dialect.name})")
 
 
+fleet.register(app)
 grid.register(app)
 parties.register(app)
 

@@ -1,0 +1,302 @@
+"""The head-end's rules: what to ask a meter for on a night, and what an answer must look like.
+
+Pure: the crypto-server session is passed in, time is passed in. A night's request for a meter
+is one get-request-with-list: the equipment identifier (to prove the right meter answered), the
+daily profile for the days since the last stored reading (at most the 40 the meter remembers,
+only days whose reading choice allows remote reading), the gas daily profile likewise, and the
+interval profiles only for days with an interval grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from meterkast.fleet import apdu
+from meterkast.fleet.axdr import AxdrError, Num, decode_clock, local_midnight
+from meterkast.grid.domain import Connection, ReadingChoiceChange, choice_on
+from meterkast.kernel.codes import MeterKind, Product, ReadingChoice
+from meterkast.kernel.errors import DomainError
+from meterkast.keys.api import MeterSession
+from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
+
+MEMORY_DAYS = 40  # daily values a DSMR meter keeps
+INVOKE_ID = 1
+QUARTER = timedelta(minutes=15)
+HOUR = timedelta(hours=1)
+
+
+class InvalidResponseError(DomainError):
+    """An authentic answer that cannot be used (wrong meter, unasked days, falling registers)."""
+
+    code = "invalid-response"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadTarget:
+    """One smart E meter as the grid describes it, with the gas meter on its M-Bus."""
+
+    serial: str
+    ean: str
+    choices: tuple[ReadingChoiceChange, ...] = ()
+    gas_serial: str | None = None
+    gas_ean: str | None = None
+    gas_choices: tuple[ReadingChoiceChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """The last stored reading of a meter: its day and register values."""
+
+    day: date
+    values: tuple[int, ...]
+
+
+class Kind(StrEnum):
+    IDENTITY = "identity"
+    E_DAILY = "e_daily"
+    GAS_DAILY = "gas_daily"
+    E_INTERVAL = "e_interval"
+    GAS_INTERVAL = "gas_interval"
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    kind: Kind
+    days: frozenset[date] = frozenset()  # daily kinds: the days asked for
+
+
+@dataclass(slots=True)
+class ReadJob:
+    target: ReadTarget
+    items: list[apdu.GetItem]
+    expects: list[Expect]
+    e_progress: Progress | None
+    gas_progress: Progress | None
+
+    @property
+    def has_work(self) -> bool:
+        return len(self.items) > 1
+
+
+@dataclass(slots=True)
+class MeterRead:
+    """Everything one meter's answer gave, ready for the readings store."""
+
+    electricity: list[ElectricityDaily] = field(default_factory=list)
+    gas: list[GasDaily] = field(default_factory=list)
+    intervals: list[IntervalValue] = field(default_factory=list)
+    e_progress: Progress | None = None
+    gas_progress: Progress | None = None
+
+
+def days_to_read(
+    day: date, last: Progress | None, choices: Sequence[ReadingChoiceChange]
+) -> list[date]:
+    """Days whose 00:00 reading is due: since the last stored one, within the meter's memory."""
+    first = (
+        day if last is None else max(last.day + timedelta(days=1), day - timedelta(MEMORY_DAYS - 1))
+    )
+    days = [first + timedelta(days=k) for k in range((day - first).days + 1)]
+    history = list(choices)
+    return [d for d in days if choice_on(history, d) is ReadingChoice.STANDARD]
+
+
+def runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days grouped into runs of consecutive days (first, last)."""
+    out: list[tuple[date, date]] = []
+    for d in sorted(days):
+        if out and d == out[-1][1] + timedelta(days=1):
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+def plan_job(
+    target: ReadTarget,
+    day: date,
+    e_progress: Progress | None,
+    gas_progress: Progress | None,
+    granted: Callable[[date], frozenset[str]],
+) -> ReadJob:
+    items = [apdu.GetItem(apdu.EQUIPMENT_ID)]
+    expects = [Expect(Kind.IDENTITY)]
+    streams = [(target.ean, target.choices, e_progress, apdu.E_DAILY, apdu.E_QUARTER_HOUR,
+                Kind.E_DAILY, Kind.E_INTERVAL)]  # fmt: skip
+    if target.gas_serial is not None and target.gas_ean is not None:
+        streams.append((target.gas_ean, target.gas_choices, gas_progress, apdu.GAS_DAILY,
+                        apdu.GAS_HOURLY, Kind.GAS_DAILY, Kind.GAS_INTERVAL))  # fmt: skip
+    for ean, choices, progress, daily, interval, daily_kind, interval_kind in streams:
+        days = days_to_read(day, progress, choices)
+        for first, last in runs(days):
+            items.append(apdu.GetItem(daily, local_midnight(first), local_midnight(last)))
+            expects.append(Expect(daily_kind, frozenset(
+                first + timedelta(days=k) for k in range((last - first).days + 1))))  # fmt: skip
+        # The interval data of the whole day that ends at each daily reading.
+        history = list(choices)
+        interval_days = [
+            d - timedelta(days=1)
+            for d in days
+            if ean in granted(d - timedelta(days=1))
+            and choice_on(history, d - timedelta(days=1)) is ReadingChoice.STANDARD
+        ]
+        for first, last in runs(interval_days):
+            end = local_midnight(last + timedelta(days=1))
+            items.append(apdu.GetItem(interval, local_midnight(first), end))
+            expects.append(Expect(interval_kind))
+    return ReadJob(target, items, expects, e_progress, gas_progress)
+
+
+def request_apdu(job: ReadJob) -> bytes:
+    return apdu.encode_get_request(INVOKE_ID, job.items)
+
+
+def ingest(job: ReadJob, session: MeterSession, frame: bytes) -> MeterRead:
+    """Verify (through the crypto-server), decode and validate one meter's answer.
+
+    Raises FrameRejectedError (from the session), or InvalidResponseError / AxdrError.
+    """
+    invoke_id, results = apdu.decode_get_response(session.unprotect(frame))
+    if invoke_id != INVOKE_ID or len(results) != len(job.items):
+        raise InvalidResponseError("answer does not match the request")
+    read = MeterRead(e_progress=job.e_progress, gas_progress=job.gas_progress)
+    target = job.target
+    for expect, item, result in zip(job.expects, job.items, results, strict=True):
+        if expect.kind is Kind.IDENTITY:
+            if result != target.serial.encode("ascii"):
+                raise InvalidResponseError("answer names another meter")
+            continue
+        if isinstance(result, apdu.AccessResult):
+            continue  # the meter has no such data now; asked again next night
+        entries = _entries(result)
+        if expect.kind is Kind.E_DAILY:
+            read.e_progress = _electricity(target.ean, expect.days, entries, read)
+        elif expect.kind is Kind.GAS_DAILY:
+            assert target.gas_ean is not None  # noqa: S101 - only planned with a gas EAN
+            read.gas_progress = _gas(target.gas_ean, expect.days, entries, read)
+        else:
+            gas = expect.kind is Kind.GAS_INTERVAL
+            ean = target.gas_ean if gas else target.ean
+            assert ean is not None and item.from_moment and item.to_moment  # noqa: S101
+            _intervals(ean, gas, item.from_moment, item.to_moment, entries, read.intervals)
+    return read
+
+
+def _entries(result: object) -> list[tuple[object, ...]]:
+    if not isinstance(result, list) or not all(isinstance(e, tuple) for e in result):
+        raise InvalidResponseError("a profile answer must be an array of structures")
+    return result
+
+
+def _u32s(entry: tuple[object, ...], start: int, count: int) -> tuple[int, ...]:
+    values = [v.value for v in entry[start : start + count] if isinstance(v, Num)]
+    if len(values) != count:
+        raise InvalidResponseError("profile entry has the wrong columns")
+    return tuple(values)
+
+
+def _clock(raw: object) -> datetime:
+    if not isinstance(raw, bytes):
+        raise InvalidResponseError("profile entry without a clock")
+    try:
+        return decode_clock(raw)
+    except AxdrError as error:
+        raise InvalidResponseError(str(error)) from None
+
+
+def _day_of(raw: object, asked: frozenset[date]) -> date:
+    moment = _clock(raw)
+    for d in asked:
+        if local_midnight(d) == moment:
+            return d
+    raise InvalidResponseError("answer holds a day that was not asked for")
+
+
+def _check_rise(previous: Progress | None, day: date, values: tuple[int, ...]) -> None:
+    if previous is not None:
+        if day <= previous.day:
+            raise InvalidResponseError("profile entries out of order")
+        if any(v < p for v, p in zip(values, previous.values, strict=True)):
+            raise InvalidResponseError("a register went down")
+
+
+def _electricity(
+    ean: str, asked: frozenset[date], entries: list[tuple[object, ...]], read: MeterRead
+) -> Progress | None:
+    last = read.e_progress
+    for entry in entries:
+        if len(entry) != 5:
+            raise InvalidResponseError("daily entry has the wrong columns")
+        day = _day_of(entry[0], asked)
+        values = _u32s(entry, 1, 4)
+        _check_rise(last, day, values)
+        t1, t2, x1, x2 = values
+        read.electricity.append(ElectricityDaily(ean, day, t1, t2, x1, x2))
+        last = Progress(day, values)
+    return last
+
+
+def _gas(
+    ean: str, asked: frozenset[date], entries: list[tuple[object, ...]], read: MeterRead
+) -> Progress | None:
+    last = read.gas_progress
+    for entry in entries:
+        if len(entry) != 3:
+            raise InvalidResponseError("gas entry has the wrong columns")
+        day = _day_of(entry[0], asked)
+        values = _u32s(entry, 2, 1)
+        _check_rise(last, day, values)
+        read.gas.append(GasDaily(ean, day, values[0], _clock(entry[1])))
+        last = Progress(day, values)
+    return last
+
+
+def _intervals(
+    ean: str, gas: bool, start: datetime, end: datetime, entries: list[tuple[object, ...]],
+    out: list[IntervalValue],
+) -> None:  # fmt: skip
+    step = HOUR if gas else QUARTER
+    previous: tuple[datetime, int] | None = None
+    for entry in entries:
+        moment = _clock(entry[0])
+        if not start <= moment <= end:
+            raise InvalidResponseError("interval entry outside the asked range")
+        total = _u32s(entry, 2, 1)[0] if gas else sum(_u32s(entry, 1, 2))
+        if previous is not None:
+            if moment <= previous[0] or total < previous[1]:
+                raise InvalidResponseError("interval entries out of order or falling")
+            if moment - previous[0] == step:  # a gap in the meter's memory gives no value
+                out.append(IntervalValue(ean, previous[0], total - previous[1]))
+        previous = (moment, total)
+
+
+def targets_from(connections: Iterable[Connection]) -> list[ReadTarget]:
+    """Every smart E meter of the grid, with the smart gas meter on its M-Bus if any."""
+    electricity: dict[str, Connection] = {}
+    gas_on: dict[str, Connection] = {}
+    for c in connections:
+        meter = c.meter
+        if meter is None or meter.kind is not MeterKind.SMART:
+            continue
+        if c.product is Product.ELECTRICITY:
+            electricity[meter.serial] = c
+        elif meter.mbus_host_serial is not None:
+            gas_on[meter.mbus_host_serial] = c
+    targets = []
+    for serial, c in sorted(electricity.items()):
+        gas = gas_on.get(serial)
+        gas_meter = None if gas is None else gas.meter
+        targets.append(
+            ReadTarget(
+                serial=serial,
+                ean=c.ean,
+                choices=tuple(c.reading_choices),
+                gas_serial=None if gas_meter is None else gas_meter.serial,
+                gas_ean=None if gas is None else gas.ean,
+                gas_choices=() if gas is None else tuple(gas.reading_choices),
+            )
+        )
+    return targets
