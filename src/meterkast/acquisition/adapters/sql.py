@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -104,7 +104,11 @@ class SqlHeadEndStore:
             if moved:
                 db.execute(_update(with_reading=True), moved)
             kept = [
-                {"key": u.meter_serial, "last_outcome": u.outcome.value, "last_attempt_at": u.at}
+                {
+                    "key": u.meter_serial,
+                    "last_outcome": u.outcome.value,
+                    "last_attempt_at": u.at.astimezone(UTC),
+                }
                 for u in updates
                 if u.meter_serial in existing and not u.progress
             ]
@@ -113,7 +117,8 @@ class SqlHeadEndStore:
 
     def add_security_events(self, events: Iterable[SecurityEvent]) -> None:
         rows = [
-            {"meter_id": e.meter_id, "occurred_at": e.occurred_at, "reason": e.reason.value,
+            {"meter_id": e.meter_id, "occurred_at": e.occurred_at.astimezone(UTC),
+             "reason": e.reason.value,
              "frame_sha256": e.frame_sha256}
             for e in events
         ]  # fmt: skip
@@ -127,9 +132,16 @@ class SqlHeadEndStore:
             query = query.where(security_events.c.meter_id == meter_id)
         with self._engine.connect() as db:
             return [
-                SecurityEvent(r.meter_id, r.occurred_at, FrameRejection(r.reason), r.frame_sha256)
+                SecurityEvent(
+                    r.meter_id, _utc(r.occurred_at), FrameRejection(r.reason), r.frame_sha256
+                )
                 for r in db.execute(query)
             ]
+
+
+def _utc(moment: datetime) -> datetime:
+    """Moments are written in UTC; SQLite hands them back without a zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def frame_digest(frame: bytes) -> str:
@@ -147,7 +159,7 @@ def _row(update: ProgressUpdate, key: str = "meter_serial") -> dict[str, object]
         "last_read_day": day,
         **{f"register_{i}": v for i, v in enumerate(values, start=1)},
         "last_outcome": update.outcome.value,
-        "last_attempt_at": update.at,
+        "last_attempt_at": update.at.astimezone(UTC),
     }
 
 
