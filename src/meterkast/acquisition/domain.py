@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from meterkast.fleet import apdu
-from meterkast.fleet.axdr import AxdrError, Num, decode_clock, local_midnight
+from meterkast.fleet.axdr import encode_clock, local_midnight
 from meterkast.grid.domain import Connection, ReadingChoiceChange, choice_on
 from meterkast.kernel.codes import MeterKind, Product, ReadingChoice
 from meterkast.kernel.errors import DomainError
-from meterkast.keys.api import MeterSession
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
 
 MEMORY_DAYS = 40  # daily values a DSMR meter keeps
@@ -65,7 +65,15 @@ class Kind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Expect:
     kind: Kind
-    days: frozenset[date] = frozenset()  # daily kinds: the days asked for
+    # Daily kinds: the days asked for, by their 00:00 moment and by its canonical clock bytes.
+    days: dict[datetime, date] = field(default_factory=dict)
+    clocks: dict[bytes, date] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=4096)
+def midnight_clock(day: date) -> tuple[datetime, bytes]:
+    moment = local_midnight(day)
+    return moment, encode_clock(moment)
 
 
 @dataclass(slots=True)
@@ -133,8 +141,10 @@ def plan_job(
         days = days_to_read(day, progress, choices)
         for first, last in runs(days):
             items.append(apdu.GetItem(daily, local_midnight(first), local_midnight(last)))
-            expects.append(Expect(daily_kind, frozenset(
-                first + timedelta(days=k) for k in range((last - first).days + 1))))  # fmt: skip
+            asked = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+            marks = [(d, *midnight_clock(d)) for d in asked]
+            expects.append(Expect(daily_kind, {m: d for d, m, _ in marks},
+                                  {c: d for d, _, c in marks}))  # fmt: skip
         # The interval data of the whole day that ends at each daily reading.
         history = list(choices)
         interval_days = [
@@ -148,129 +158,6 @@ def plan_job(
             items.append(apdu.GetItem(interval, local_midnight(first), end))
             expects.append(Expect(interval_kind))
     return ReadJob(target, items, expects, e_progress, gas_progress)
-
-
-def request_apdu(job: ReadJob) -> bytes:
-    return apdu.encode_get_request(INVOKE_ID, job.items)
-
-
-def ingest(job: ReadJob, session: MeterSession, frame: bytes) -> MeterRead:
-    """Verify (through the crypto-server), decode and validate one meter's answer.
-
-    Raises FrameRejectedError (from the session), or InvalidResponseError / AxdrError.
-    """
-    invoke_id, results = apdu.decode_get_response(session.unprotect(frame))
-    if invoke_id != INVOKE_ID or len(results) != len(job.items):
-        raise InvalidResponseError("answer does not match the request")
-    read = MeterRead(e_progress=job.e_progress, gas_progress=job.gas_progress)
-    target = job.target
-    for expect, item, result in zip(job.expects, job.items, results, strict=True):
-        if expect.kind is Kind.IDENTITY:
-            if result != target.serial.encode("ascii"):
-                raise InvalidResponseError("answer names another meter")
-            continue
-        if isinstance(result, apdu.AccessResult):
-            continue  # the meter has no such data now; asked again next night
-        entries = _entries(result)
-        if expect.kind is Kind.E_DAILY:
-            read.e_progress = _electricity(target.ean, expect.days, entries, read)
-        elif expect.kind is Kind.GAS_DAILY:
-            assert target.gas_ean is not None  # noqa: S101 - only planned with a gas EAN
-            read.gas_progress = _gas(target.gas_ean, expect.days, entries, read)
-        else:
-            gas = expect.kind is Kind.GAS_INTERVAL
-            ean = target.gas_ean if gas else target.ean
-            assert ean is not None and item.from_moment and item.to_moment  # noqa: S101
-            _intervals(ean, gas, item.from_moment, item.to_moment, entries, read.intervals)
-    return read
-
-
-def _entries(result: object) -> list[tuple[object, ...]]:
-    if not isinstance(result, list) or not all(isinstance(e, tuple) for e in result):
-        raise InvalidResponseError("a profile answer must be an array of structures")
-    return result
-
-
-def _u32s(entry: tuple[object, ...], start: int, count: int) -> tuple[int, ...]:
-    values = [v.value for v in entry[start : start + count] if isinstance(v, Num)]
-    if len(values) != count:
-        raise InvalidResponseError("profile entry has the wrong columns")
-    return tuple(values)
-
-
-def _clock(raw: object) -> datetime:
-    if not isinstance(raw, bytes):
-        raise InvalidResponseError("profile entry without a clock")
-    try:
-        return decode_clock(raw)
-    except AxdrError as error:
-        raise InvalidResponseError(str(error)) from None
-
-
-def _day_of(raw: object, asked: frozenset[date]) -> date:
-    moment = _clock(raw)
-    for d in asked:
-        if local_midnight(d) == moment:
-            return d
-    raise InvalidResponseError("answer holds a day that was not asked for")
-
-
-def _check_rise(previous: Progress | None, day: date, values: tuple[int, ...]) -> None:
-    if previous is not None:
-        if day <= previous.day:
-            raise InvalidResponseError("profile entries out of order")
-        if any(v < p for v, p in zip(values, previous.values, strict=True)):
-            raise InvalidResponseError("a register went down")
-
-
-def _electricity(
-    ean: str, asked: frozenset[date], entries: list[tuple[object, ...]], read: MeterRead
-) -> Progress | None:
-    last = read.e_progress
-    for entry in entries:
-        if len(entry) != 5:
-            raise InvalidResponseError("daily entry has the wrong columns")
-        day = _day_of(entry[0], asked)
-        values = _u32s(entry, 1, 4)
-        _check_rise(last, day, values)
-        t1, t2, x1, x2 = values
-        read.electricity.append(ElectricityDaily(ean, day, t1, t2, x1, x2))
-        last = Progress(day, values)
-    return last
-
-
-def _gas(
-    ean: str, asked: frozenset[date], entries: list[tuple[object, ...]], read: MeterRead
-) -> Progress | None:
-    last = read.gas_progress
-    for entry in entries:
-        if len(entry) != 3:
-            raise InvalidResponseError("gas entry has the wrong columns")
-        day = _day_of(entry[0], asked)
-        values = _u32s(entry, 2, 1)
-        _check_rise(last, day, values)
-        read.gas.append(GasDaily(ean, day, values[0], _clock(entry[1])))
-        last = Progress(day, values)
-    return last
-
-
-def _intervals(
-    ean: str, gas: bool, start: datetime, end: datetime, entries: list[tuple[object, ...]],
-    out: list[IntervalValue],
-) -> None:  # fmt: skip
-    step = HOUR if gas else QUARTER
-    previous: tuple[datetime, int] | None = None
-    for entry in entries:
-        moment = _clock(entry[0])
-        if not start <= moment <= end:
-            raise InvalidResponseError("interval entry outside the asked range")
-        total = _u32s(entry, 2, 1)[0] if gas else sum(_u32s(entry, 1, 2))
-        if previous is not None:
-            if moment <= previous[0] or total < previous[1]:
-                raise InvalidResponseError("interval entries out of order or falling")
-            if moment - previous[0] == step:  # a gap in the meter's memory gives no value
-                out.append(IntervalValue(ean, previous[0], total - previous[1]))
-        previous = (moment, total)
 
 
 def targets_from(connections: Iterable[Connection]) -> list[ReadTarget]:

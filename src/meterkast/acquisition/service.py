@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from meterkast.acquisition.adapters.sql import (
     ProgressUpdate,
@@ -14,14 +14,13 @@ from meterkast.acquisition.adapters.sql import (
     SqlHeadEndStore,
     frame_digest,
 )
+from meterkast.acquisition.decoding import ingest, request_apdu
 from meterkast.acquisition.domain import (
     MeterRead,
     Progress,
     ReadJob,
     ReadTarget,
-    ingest,
     plan_job,
-    request_apdu,
     targets_from,
 )
 from meterkast.acquisition.ports import IntervalGrantLookup, MeterLink
@@ -29,7 +28,7 @@ from meterkast.grid.domain import Connection
 from meterkast.kernel.clock import Clock, local_day
 from meterkast.kernel.codes import ReadOutcome
 from meterkast.kernel.errors import DomainError, InvalidValueError
-from meterkast.keys.api import CryptoServer, FrameRejectedError
+from meterkast.keys.api import CryptoServer, FrameRejectedError, MeterSession
 from meterkast.readings.api import ReadingsSink
 
 BATCH = 2_000  # meters handed to the readings store per call
@@ -151,51 +150,62 @@ class HeadEnd:
             frame = link.exchange(serial, request)
         except DomainError:  # the meter stayed silent or is unreachable
             return ReadOutcome.NO_RESPONSE, None
-        try:
-            return ReadOutcome.STORED, ingest(job, session, frame)
-        except FrameRejectedError as rejected:
-            events.append(
-                SecurityEvent(serial, self._clock(), rejected.reason, frame_digest(frame))
-            )
-            return ReadOutcome.REJECTED, None
-        except DomainError:  # authentic, but unusable: nothing from it is stored
-            return ReadOutcome.INVALID, None
+        return receive(job, session, frame, events, self._clock())
 
     def _hand_over(
         self, reads: list[tuple[ReadJob, MeterRead]], sink: ReadingsSink, report: CycleReport
     ) -> list[ProgressUpdate]:
-        """Give the batch to the readings store; progress moves only for meters fully taken."""
-        refused: set[int] = set()
-        for kind in ("electricity", "gas", "intervals"):
-            rows, owners = [], []
-            for index, (_job, read) in enumerate(reads):
-                part = getattr(read, kind)
-                rows += part
-                owners += [index] * len(part)
-            if not rows:
-                continue
-            if kind == "electricity":
-                result = sink.add_electricity_daily(rows)
-                report.electricity_rows += result.stored
-            elif kind == "gas":
-                result = sink.add_gas_daily(rows)
-                report.gas_rows += result.stored
-            else:
-                result = sink.add_interval(rows)
-                report.interval_rows += result.stored
-            refused |= {owners[i] for i, _reason in result.rejected}
-        now = self._clock()
-        updates = []
-        for index, (job, read) in enumerate(reads):
-            if index in refused:
-                updates.append(ProgressUpdate(job.target.serial, ReadOutcome.INVALID, now, None))
-                continue
-            moved = _moved(read.e_progress, job.e_progress)
-            updates.append(ProgressUpdate(job.target.serial, ReadOutcome.STORED, now, moved))
-            if job.target.gas_serial is not None:
-                gas = _moved(read.gas_progress, job.gas_progress)
-                updates.append(ProgressUpdate(job.target.gas_serial, ReadOutcome.STORED, now, gas))
-        return updates
+        return hand_over(reads, sink, report, self._clock())
+
+
+def receive(
+    job: ReadJob, session: MeterSession, frame: bytes, events: list[SecurityEvent], at: datetime
+) -> tuple[ReadOutcome, MeterRead | None]:
+    """One meter's answer: its read, or why nothing of it may be stored."""
+    try:
+        return ReadOutcome.STORED, ingest(job, session, frame)
+    except FrameRejectedError as rejected:
+        events.append(SecurityEvent(job.target.serial, at, rejected.reason, frame_digest(frame)))
+        return ReadOutcome.REJECTED, None
+    except DomainError:  # authentic, but unusable: nothing from it is stored
+        return ReadOutcome.INVALID, None
+
+
+def hand_over(
+    reads: list[tuple[ReadJob, MeterRead]], sink: ReadingsSink, report: CycleReport, at: datetime
+) -> list[ProgressUpdate]:
+    """Give a batch to the readings store; progress moves only for meters fully taken."""
+    refused: set[int] = set()
+    for kind in ("electricity", "gas", "intervals"):
+        rows, owners = [], []
+        for index, (_job, read) in enumerate(reads):
+            part = getattr(read, kind)
+            rows += part
+            owners += [index] * len(part)
+        if not rows:
+            continue
+        if kind == "electricity":
+            result = sink.add_electricity_daily(rows)
+            report.electricity_rows += result.stored
+        elif kind == "gas":
+            result = sink.add_gas_daily(rows)
+            report.gas_rows += result.stored
+        else:
+            result = sink.add_interval(rows)
+            report.interval_rows += result.stored
+        refused |= {owners[i] for i, _reason in result.rejected}
+    now = at
+    updates = []
+    for index, (job, read) in enumerate(reads):
+        if index in refused:
+            updates.append(ProgressUpdate(job.target.serial, ReadOutcome.INVALID, now, None))
+            continue
+        moved = _moved(read.e_progress, job.e_progress)
+        updates.append(ProgressUpdate(job.target.serial, ReadOutcome.STORED, now, moved))
+        if job.target.gas_serial is not None:
+            gas = _moved(read.gas_progress, job.gas_progress)
+            updates.append(ProgressUpdate(job.target.gas_serial, ReadOutcome.STORED, now, gas))
+    return updates
 
 
 def _moved(new: Progress | None, old: Progress | None) -> Progress | None:

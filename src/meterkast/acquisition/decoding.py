@@ -1,0 +1,235 @@
+"""Reading a meter's answer: verify (through the crypto-server), decode, validate.
+
+Two decoders with one verdict. The fast path recognises the canonical layout this head-end's
+requests produce (get-response-with-list, short lengths, fixed-size entries) with precompiled
+structs and clock-byte lookups; anything else - another valid encoding or an invalid answer -
+goes through the generic A-XDR decoder, which alone decides what is wrong.
+"""
+
+from __future__ import annotations
+
+import struct
+from datetime import date, datetime
+
+from meterkast.acquisition.domain import (
+    HOUR,
+    INVOKE_ID,
+    QUARTER,
+    InvalidResponseError,
+    Kind,
+    MeterRead,
+    Progress,
+    ReadJob,
+)
+from meterkast.fleet import apdu
+from meterkast.fleet.axdr import AxdrError, Num, decode_clock
+from meterkast.keys.api import MeterSession
+from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
+
+
+def request_apdu(job: ReadJob) -> bytes:
+    return apdu.encode_get_request(INVOKE_ID, job.items)
+
+
+def ingest(job: ReadJob, session: MeterSession, frame: bytes) -> MeterRead:
+    """Verify (through the crypto-server), decode and validate one meter's answer.
+
+    Raises FrameRejectedError (from the session), or InvalidResponseError / AxdrError.
+    """
+    plaintext = session.unprotect(frame)
+    fast = fast_read(job, plaintext)
+    if fast is not None:
+        return fast
+    invoke_id, results = apdu.decode_get_response(plaintext)
+    if invoke_id != INVOKE_ID or len(results) != len(job.items):
+        raise InvalidResponseError("answer does not match the request")
+    read = MeterRead(e_progress=job.e_progress, gas_progress=job.gas_progress)
+    target = job.target
+    for expect, item, result in zip(job.expects, job.items, results, strict=True):
+        if expect.kind is Kind.IDENTITY:
+            if result != target.serial.encode("ascii"):
+                raise InvalidResponseError("answer names another meter")
+            continue
+        if isinstance(result, apdu.AccessResult):
+            continue  # the meter has no such data now; asked again next night
+        entries = _entries(result)
+        if expect.kind is Kind.E_DAILY:
+            read.e_progress = _electricity(target.ean, expect.days, entries, read)
+        elif expect.kind is Kind.GAS_DAILY:
+            assert target.gas_ean is not None  # noqa: S101 - only planned with a gas EAN
+            read.gas_progress = _gas(target.gas_ean, expect.days, entries, read)
+        else:
+            gas = expect.kind is Kind.GAS_INTERVAL
+            ean = target.gas_ean if gas else target.ean
+            assert ean is not None and item.from_moment and item.to_moment  # noqa: S101
+            _intervals(ean, gas, item.from_moment, item.to_moment, entries, read.intervals)
+    return read
+
+
+def _entries(result: object) -> list[tuple[object, ...]]:
+    if not isinstance(result, list) or not all(isinstance(e, tuple) for e in result):
+        raise InvalidResponseError("a profile answer must be an array of structures")
+    return result
+
+
+def _u32s(entry: tuple[object, ...], start: int, count: int) -> tuple[int, ...]:
+    values = [v.value for v in entry[start : start + count] if isinstance(v, Num)]
+    if len(values) != count:
+        raise InvalidResponseError("profile entry has the wrong columns")
+    return tuple(values)
+
+
+def _clock(raw: object) -> datetime:
+    if not isinstance(raw, bytes):
+        raise InvalidResponseError("profile entry without a clock")
+    try:
+        return decode_clock(raw)
+    except AxdrError as error:
+        raise InvalidResponseError(str(error)) from None
+
+
+def _day_of(raw: object, asked: dict[datetime, date]) -> date:
+    day = asked.get(_clock(raw))
+    if day is None:
+        raise InvalidResponseError("answer holds a day that was not asked for")
+    return day
+
+
+def _check_rise(previous: Progress | None, day: date, values: tuple[int, ...]) -> None:
+    if previous is not None:
+        if day <= previous.day:
+            raise InvalidResponseError("profile entries out of order")
+        if any(v < p for v, p in zip(values, previous.values, strict=True)):
+            raise InvalidResponseError("a register went down")
+
+
+def _electricity(
+    ean: str, asked: dict[datetime, date], entries: list[tuple[object, ...]], read: MeterRead
+) -> Progress | None:
+    last = read.e_progress
+    for entry in entries:
+        if len(entry) != 5:
+            raise InvalidResponseError("daily entry has the wrong columns")
+        day = _day_of(entry[0], asked)
+        values = _u32s(entry, 1, 4)
+        _check_rise(last, day, values)
+        t1, t2, x1, x2 = values
+        read.electricity.append(ElectricityDaily(ean, day, t1, t2, x1, x2))
+        last = Progress(day, values)
+    return last
+
+
+def _gas(
+    ean: str, asked: dict[datetime, date], entries: list[tuple[object, ...]], read: MeterRead
+) -> Progress | None:
+    last = read.gas_progress
+    for entry in entries:
+        if len(entry) != 3:
+            raise InvalidResponseError("gas entry has the wrong columns")
+        day = _day_of(entry[0], asked)
+        values = _u32s(entry, 2, 1)
+        _check_rise(last, day, values)
+        read.gas.append(GasDaily(ean, day, values[0], _clock(entry[1])))
+        last = Progress(day, values)
+    return last
+
+
+def _intervals(
+    ean: str, gas: bool, start: datetime, end: datetime, entries: list[tuple[object, ...]],
+    out: list[IntervalValue],
+) -> None:  # fmt: skip
+    step = HOUR if gas else QUARTER
+    previous: tuple[datetime, int] | None = None
+    for entry in entries:
+        moment = _clock(entry[0])
+        if not start <= moment <= end:
+            raise InvalidResponseError("interval entry outside the asked range")
+        total = _u32s(entry, 2, 1)[0] if gas else sum(_u32s(entry, 1, 2))
+        if previous is not None:
+            if moment <= previous[0] or total < previous[1]:
+                raise InvalidResponseError("interval entries out of order or falling")
+            if moment - previous[0] == step:  # a gap in the meter's memory gives no value
+                out.append(IntervalValue(ean, previous[0], total - previous[1]))
+        previous = (moment, total)
+
+
+_E_ENTRY = struct.Struct(">4s12sBIBIBIBI")  # structure(5){clock, 4 x double-long-unsigned}
+_E_HEAD = bytes((0x02, 0x05, 0x09, 0x0C))
+_G_ENTRY = struct.Struct(">4s12s2s12sBI")  # structure(3){clock, capture time, volume}
+_G_HEAD = bytes((0x02, 0x03, 0x09, 0x0C))
+_OCTETS_12 = bytes((0x09, 0x0C))
+_U32 = 0x06
+_CAPTURED: dict[bytes, datetime] = {}
+
+
+def _captured_at(raw: bytes) -> datetime:
+    moment = _CAPTURED.get(raw)
+    if moment is None:
+        moment = decode_clock(raw)
+        if len(_CAPTURED) < 10_000:
+            _CAPTURED[raw] = moment
+    return moment
+
+
+def fast_read(job: ReadJob, plaintext: bytes) -> MeterRead | None:
+    """The read, when the answer has the canonical layout and passes every check; else None."""
+    count = len(job.items)
+    if count == 1 or count >= 0x80 or plaintext[:4] != bytes((0xC4, 0x03, 0xC0 | INVOKE_ID, count)):
+        return None
+    pos, size = 4, len(plaintext)
+    target = job.target
+    e_last, gas_last = job.e_progress, job.gas_progress
+    read = MeterRead(e_progress=e_last, gas_progress=gas_last)
+    for expect in job.expects:
+        kind = expect.kind
+        if kind is Kind.IDENTITY:
+            serial = target.serial.encode("ascii")
+            header = bytes((0x00, 0x09, len(serial))) + serial
+            if plaintext[pos : pos + len(header)] != header:
+                return None
+            pos += len(header)
+            continue
+        if kind is Kind.E_INTERVAL or kind is Kind.GAS_INTERVAL:
+            return None
+        if plaintext[pos : pos + 2] != b"\x00\x01" or pos + 2 >= size or plaintext[pos + 2] >= 0x80:
+            return None
+        entries, pos = plaintext[pos + 2], pos + 3
+        clocks = expect.clocks
+        if kind is Kind.E_DAILY:
+            if pos + entries * _E_ENTRY.size > size:
+                return None
+            for _ in range(entries):
+                head, clock, t1, a, t2, b, t3, c, t4, d = _E_ENTRY.unpack_from(plaintext, pos)
+                pos += _E_ENTRY.size
+                day = clocks.get(clock)
+                if head != _E_HEAD or day is None or not t1 == t2 == t3 == t4 == _U32:
+                    return None
+                if e_last is not None and (
+                    day <= e_last.day or a < e_last.values[0] or b < e_last.values[1]
+                    or c < e_last.values[2] or d < e_last.values[3]
+                ):  # fmt: skip
+                    return None
+                read.electricity.append(ElectricityDaily(target.ean, day, a, b, c, d))
+                e_last = Progress(day, (a, b, c, d))
+        else:
+            gas_ean = target.gas_ean
+            if gas_ean is None or pos + entries * _G_ENTRY.size > size:
+                return None
+            for _ in range(entries):
+                head, clock, tag, captured, t, volume = _G_ENTRY.unpack_from(plaintext, pos)
+                pos += _G_ENTRY.size
+                day = clocks.get(clock)
+                if head != _G_HEAD or day is None or tag != _OCTETS_12 or t != _U32:
+                    return None
+                if gas_last is not None and (day <= gas_last.day or volume < gas_last.values[0]):
+                    return None
+                try:
+                    at = _captured_at(captured)
+                except AxdrError:
+                    return None
+                read.gas.append(GasDaily(gas_ean, day, volume, at))
+                gas_last = Progress(day, (volume,))
+    if pos != size:
+        return None
+    read.e_progress, read.gas_progress = e_last, gas_last
+    return read
