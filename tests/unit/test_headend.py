@@ -11,9 +11,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
 from fleet_world import Grants, World, ean, household_connections
+from meterkast.acquisition.decoding import fast_read, generic_read, request_apdu
+from meterkast.acquisition.domain import ReadJob, plan_job, targets_from
 from meterkast.db.migrate import upgrade
 from meterkast.fleet import apdu, cipher
+from meterkast.fleet.axdr import Num, Tag, encode_clock, local_midnight
+from meterkast.fleet.meter import SimulatedMeter
 from meterkast.kernel.codes import FrameRejection, ReadingChoice, ReadOutcome
+from meterkast.kernel.errors import DomainError
 
 DAY = date(2026, 3, 1)
 
@@ -192,3 +197,53 @@ def test_an_answer_from_another_meter_is_invalid_and_not_stored(db: Engine) -> N
     assert world.sink.electricity == {}
     assert set(world.store.outcomes().values()) == {ReadOutcome.INVALID}
     assert world.store.security_events() == []
+
+
+def _job_and_answer(db: Engine, days_back: int) -> tuple[World, ReadJob, bytes, SimulatedMeter]:
+    world = World(db, household_connections(1, solar=True))
+    world.read(DAY - timedelta(days=days_back))
+    world.night_of(DAY)
+    target = targets_from(world.connections)[0]
+    progress = world.store.progress()
+    job = plan_job(target, DAY, progress["EKFM0000000001"], progress["GKFM0000000001"],
+                   lambda _d: frozenset())  # fmt: skip
+    meter = world.meters["EKFM0000000001"]
+    request = world.crypto.session(target.serial).protect(request_apdu(job))
+    answer = world.crypto.session(target.serial).unprotect(meter.answer(request, world.now) or b"")
+    return world, job, answer, meter
+
+
+def test_fast_and_generic_decoders_agree(db: Engine) -> None:
+    _world, job, answer, _meter = _job_and_answer(db, 3)
+    fast = fast_read(job, answer)
+    assert fast is not None and len(fast.electricity) == 3 == len(fast.gas)
+    assert fast == generic_read(job, answer)
+    # Another valid encoding of the same answer (a long-form array length) takes the slow path.
+    _invoke, results = apdu.decode_get_response(answer)
+    relaxed = bytearray(apdu.encode_get_response(1, results, with_list=True))
+    at = relaxed.index(bytes((0x00, 0x01, 0x03)))
+    relaxed[at : at + 3] = bytes((0x00, 0x01, 0x81, 0x03))
+    assert fast_read(job, bytes(relaxed)) is None
+    assert generic_read(job, bytes(relaxed)) == fast
+
+
+@pytest.mark.parametrize("spoil", ["falling", "unasked_day", "other_meter", "truncated"])
+def test_both_decoders_refuse_the_same_answers(db: Engine, spoil: str) -> None:
+    _world, job, answer, meter = _job_and_answer(db, 2)
+    _invoke, results = apdu.decode_get_response(answer)
+    daily = results[1]
+    assert isinstance(daily, list) and isinstance(daily[0], tuple)
+    if spoil == "falling":
+        first = daily[0]
+        daily[0] = (first[0], Num(Tag.DOUBLE_LONG_UNSIGNED, 0), *first[2:])
+    elif spoil == "unasked_day":
+        daily[0] = (encode_clock(local_midnight(DAY + timedelta(days=5))), *daily[0][1:])
+    elif spoil == "other_meter":
+        results[0] = b"EKFM0000000002"
+    raw = apdu.encode_get_response(1, results, with_list=True)
+    if spoil == "truncated":
+        raw = raw[:-3]
+    assert fast_read(job, raw) is None
+    with pytest.raises(DomainError):
+        generic_read(job, raw)
+    assert meter.state.serial == "EKFM0000000001"

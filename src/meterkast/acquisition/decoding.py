@@ -37,9 +37,11 @@ def ingest(job: ReadJob, session: MeterSession, frame: bytes) -> MeterRead:
     Raises FrameRejectedError (from the session), or InvalidResponseError / AxdrError.
     """
     plaintext = session.unprotect(frame)
-    fast = fast_read(job, plaintext)
-    if fast is not None:
-        return fast
+    return fast_read(job, plaintext) or generic_read(job, plaintext)
+
+
+def generic_read(job: ReadJob, plaintext: bytes) -> MeterRead:
+    """Decode with the full A-XDR decoder and validate; raise on anything unusable."""
     invoke_id, results = apdu.decode_get_response(plaintext)
     if invoke_id != INVOKE_ID or len(results) != len(job.items):
         raise InvalidResponseError("answer does not match the request")
@@ -157,6 +159,9 @@ _E_ENTRY = struct.Struct(">4s12sBIBIBIBI")  # structure(5){clock, 4 x double-lon
 _E_HEAD = bytes((0x02, 0x05, 0x09, 0x0C))
 _G_ENTRY = struct.Struct(">4s12s2s12sBI")  # structure(3){clock, capture time, volume}
 _G_HEAD = bytes((0x02, 0x03, 0x09, 0x0C))
+_E_SIZE, _G_SIZE = _E_ENTRY.size, _G_ENTRY.size
+_LIST = struct.Struct(">HB")  # get-data-result "data" (00), array (01), short count
+_DATA_ARRAY = 0x0001
 _OCTETS_12 = bytes((0x09, 0x0C))
 _U32 = 0x06
 _CAPTURED: dict[bytes, datetime] = {}
@@ -173,62 +178,60 @@ def _captured_at(raw: bytes) -> datetime:
 
 def fast_read(job: ReadJob, plaintext: bytes) -> MeterRead | None:
     """The read, when the answer has the canonical layout and passes every check; else None."""
-    count = len(job.items)
-    if count == 1 or count >= 0x80 or plaintext[:4] != bytes((0xC4, 0x03, 0xC0 | INVOKE_ID, count)):
+    count, head = len(job.items), job.canonical_head
+    if count == 1 or count >= 0x80 or not plaintext.startswith(head):
         return None
-    pos, size = 4, len(plaintext)
+    pos, size = len(head), len(plaintext)
     target = job.target
     e_last, gas_last = job.e_progress, job.gas_progress
     read = MeterRead(e_progress=e_last, gas_progress=gas_last)
-    for expect in job.expects:
-        kind = expect.kind
-        if kind is Kind.IDENTITY:
-            serial = target.serial.encode("ascii")
-            header = bytes((0x00, 0x09, len(serial))) + serial
-            if plaintext[pos : pos + len(header)] != header:
+    try:
+        for expect in job.expects:
+            kind = expect.kind
+            if kind is Kind.IDENTITY:
+                continue  # part of the canonical head
+            if kind is Kind.E_INTERVAL or kind is Kind.GAS_INTERVAL:
                 return None
-            pos += len(header)
-            continue
-        if kind is Kind.E_INTERVAL or kind is Kind.GAS_INTERVAL:
-            return None
-        if plaintext[pos : pos + 2] != b"\x00\x01" or pos + 2 >= size or plaintext[pos + 2] >= 0x80:
-            return None
-        entries, pos = plaintext[pos + 2], pos + 3
-        clocks = expect.clocks
-        if kind is Kind.E_DAILY:
-            if pos + entries * _E_ENTRY.size > size:
+            marker, entries = _LIST.unpack_from(plaintext, pos)
+            if marker != _DATA_ARRAY or entries >= 0x80:
                 return None
-            for _ in range(entries):
-                head, clock, t1, a, t2, b, t3, c, t4, d = _E_ENTRY.unpack_from(plaintext, pos)
-                pos += _E_ENTRY.size
-                day = clocks.get(clock)
-                if head != _E_HEAD or day is None or not t1 == t2 == t3 == t4 == _U32:
+            pos += _LIST.size
+            clocks = expect.clocks
+            if kind is Kind.E_DAILY:
+                last_day, (la, lb, lc, ld) = e_last or (date.min, (-1, -1, -1, -1))
+                for _ in range(entries):
+                    lead, clock, t1, a, t2, b, t3, c, t4, d = _E_ENTRY.unpack_from(plaintext, pos)
+                    pos += _E_SIZE
+                    day = clocks.get(clock)
+                    if (
+                        day is None or lead != _E_HEAD or t1 != _U32 or t2 != _U32 or t3 != _U32
+                        or t4 != _U32 or day <= last_day or a < la or b < lb or c < lc or d < ld
+                    ):  # fmt: skip
+                        return None
+                    read.electricity.append(ElectricityDaily(target.ean, day, a, b, c, d))
+                    last_day, la, lb, lc, ld = day, a, b, c, d
+                if entries:
+                    e_last = Progress(last_day, (la, lb, lc, ld))
+            else:
+                gas_ean = target.gas_ean
+                if gas_ean is None:
                     return None
-                if e_last is not None and (
-                    day <= e_last.day or a < e_last.values[0] or b < e_last.values[1]
-                    or c < e_last.values[2] or d < e_last.values[3]
-                ):  # fmt: skip
-                    return None
-                read.electricity.append(ElectricityDaily(target.ean, day, a, b, c, d))
-                e_last = Progress(day, (a, b, c, d))
-        else:
-            gas_ean = target.gas_ean
-            if gas_ean is None or pos + entries * _G_ENTRY.size > size:
-                return None
-            for _ in range(entries):
-                head, clock, tag, captured, t, volume = _G_ENTRY.unpack_from(plaintext, pos)
-                pos += _G_ENTRY.size
-                day = clocks.get(clock)
-                if head != _G_HEAD or day is None or tag != _OCTETS_12 or t != _U32:
-                    return None
-                if gas_last is not None and (day <= gas_last.day or volume < gas_last.values[0]):
-                    return None
-                try:
-                    at = _captured_at(captured)
-                except AxdrError:
-                    return None
-                read.gas.append(GasDaily(gas_ean, day, volume, at))
-                gas_last = Progress(day, (volume,))
+                last_day, (lv,) = gas_last or (date.min, (-1,))
+                for _ in range(entries):
+                    lead, clock, tag, captured, t, volume = _G_ENTRY.unpack_from(plaintext, pos)
+                    pos += _G_SIZE
+                    day = clocks.get(clock)
+                    if (
+                        day is None or lead != _G_HEAD or tag != _OCTETS_12 or t != _U32
+                        or day <= last_day or volume < lv
+                    ):  # fmt: skip
+                        return None
+                    read.gas.append(GasDaily(gas_ean, day, volume, _captured_at(captured)))
+                    last_day, lv = day, volume
+                if entries:
+                    gas_last = Progress(last_day, (lv,))
+    except (struct.error, AxdrError):  # ran off the end, or a capture time that is no clock
+        return None
     if pos != size:
         return None
     read.e_progress, read.gas_progress = e_last, gas_last

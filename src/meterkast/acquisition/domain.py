@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from meterkast.fleet import apdu
 from meterkast.fleet.axdr import encode_clock, local_midnight
@@ -46,9 +47,8 @@ class ReadTarget:
     gas_choices: tuple[ReadingChoiceChange, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """The last stored reading of a meter: its day and register values."""
+class Progress(NamedTuple):
+    """The last stored reading of a meter: its day and register values (a tuple: cheap)."""
 
     day: date
     values: tuple[int, ...]
@@ -83,6 +83,8 @@ class ReadJob:
     expects: list[Expect]
     e_progress: Progress | None
     gas_progress: Progress | None
+    # The canonical answer's opening bytes (header and identity), for the fast decoder.
+    canonical_head: bytes = b""
 
     @property
     def has_work(self) -> bool:
@@ -157,7 +159,10 @@ def plan_job(
             end = local_midnight(last + timedelta(days=1))
             items.append(apdu.GetItem(interval, local_midnight(first), end))
             expects.append(Expect(interval_kind))
-    return ReadJob(target, items, expects, e_progress, gas_progress)
+    serial = target.serial.encode("ascii")
+    head = bytes((apdu.GET_RESPONSE, apdu.WITH_LIST, 0xC0 | INVOKE_ID, len(items) & 0x7F))
+    head += bytes((0x00, 0x09, len(serial))) + serial
+    return ReadJob(target, items, expects, e_progress, gas_progress, head)
 
 
 def targets_from(connections: Iterable[Connection]) -> list[ReadTarget]:

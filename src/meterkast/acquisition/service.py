@@ -177,11 +177,7 @@ def hand_over(
     """Give a batch to the readings store; progress moves only for meters fully taken."""
     refused: set[int] = set()
     for kind in ("electricity", "gas", "intervals"):
-        rows, owners = [], []
-        for index, (_job, read) in enumerate(reads):
-            part = getattr(read, kind)
-            rows += part
-            owners += [index] * len(part)
+        rows = [row for _job, read in reads for row in getattr(read, kind)]
         if not rows:
             continue
         if kind == "electricity":
@@ -193,7 +189,9 @@ def hand_over(
         else:
             result = sink.add_interval(rows)
             report.interval_rows += result.stored
-        refused |= {owners[i] for i, _reason in result.rejected}
+        if result.rejected:  # map rows back to their meters only when needed
+            owners = [i for i, (_job, read) in enumerate(reads) for _ in getattr(read, kind)]
+            refused |= {owners[i] for i, _reason in result.rejected}
     now = at
     updates = []
     for index, (job, read) in enumerate(reads):

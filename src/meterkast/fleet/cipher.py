@@ -10,7 +10,7 @@ own inverse) and recomputing the tag: two AEAD calls on prebuilt objects, no per
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -23,8 +23,7 @@ SYSTEM_TITLE_SIZE = 8
 MAX_COUNTER = 0xFFFFFFFF
 
 
-@dataclass(frozen=True, slots=True)
-class GloFrame:
+class GloFrame(NamedTuple):
     """The parts of a general-glo-ciphering frame, before verification."""
 
     system_title: bytes
