@@ -32,9 +32,9 @@ from meterkast.fleet.axdr import local_midnight
 from meterkast.fleet.household import Household, mix
 from meterkast.fleet.memory import MeterKeys, MeterState
 from meterkast.fleet.meter import SimulatedMeter, system_title_for
-from meterkast.keys.api import FrameRejectedError
 from meterkast.kernel import gs1
 from meterkast.kernel.codes import FrameRejection, ProfileCategory
+from meterkast.keys.api import FrameRejectedError
 
 SCALES = {"full": 100_000, "quick": 5_000}
 TARGET_RATE = 60_000
