@@ -83,8 +83,10 @@ class ReadJob:
     expects: list[Expect]
     e_progress: Progress | None
     gas_progress: Progress | None
-    # The canonical answer's opening bytes (header and identity), for the fast decoder.
+    # For the fast decoder: the canonical answer's opening bytes (header and identity), and
+    # per following item (0 electricity daily, 1 gas daily, 2 other) the clock bytes asked.
     canonical_head: bytes = b""
+    fast_plan: tuple[tuple[int, dict[bytes, date]], ...] = ()
 
     @property
     def has_work(self) -> bool:
@@ -162,7 +164,9 @@ def plan_job(
     serial = target.serial.encode("ascii")
     head = bytes((apdu.GET_RESPONSE, apdu.WITH_LIST, 0xC0 | INVOKE_ID, len(items) & 0x7F))
     head += bytes((0x00, 0x09, len(serial))) + serial
-    return ReadJob(target, items, expects, e_progress, gas_progress, head)
+    codes = {Kind.E_DAILY: 0, Kind.GAS_DAILY: 1}
+    plan = tuple((codes.get(e.kind, 2), e.clocks) for e in expects[1:])
+    return ReadJob(target, items, expects, e_progress, gas_progress, head, plan)
 
 
 def targets_from(connections: Iterable[Connection]) -> list[ReadTarget]:

@@ -133,12 +133,14 @@ class MeterPool:
 
     def __init__(self, meters: dict[str, SimulatedMeter], clock: Clock) -> None:
         self.meters = meters
+        self.touched: set[str] = set()
         self._clock = clock
 
     def exchange(self, meter_id: str, frame: bytes) -> bytes:
         meter = self.meters.get(meter_id)
         if meter is None:
             raise MeterSilentError(f"no meter {meter_id} on the link")
+        self.touched.add(meter_id)
         answer = meter.answer(frame, self._clock())
         if answer is None:
             raise MeterSilentError(f"meter {meter_id} did not answer")
@@ -161,7 +163,7 @@ class FleetLink(MeterPool):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._service.save_meters(self.meters.values())
+        self._service.save_meters(self.meters[serial] for serial in sorted(self.touched))
 
 
 class FleetService:
