@@ -24,9 +24,15 @@ from multiprocessing.connection import Connection
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from meterkast.acquisition.adapters.memory_sink import InMemoryReadingsSink
-from meterkast.acquisition.adapters.sql import SecurityEvent
 from meterkast.acquisition.decoding import request_apdu
-from meterkast.acquisition.domain import MeterRead, Progress, ReadJob, ReadTarget, plan_job
+from meterkast.acquisition.domain import (
+    MeterRead,
+    Progress,
+    ReadJob,
+    ReadTarget,
+    SecurityEvent,
+    plan_job,
+)
 from meterkast.acquisition.service import CycleReport, hand_over, receive
 from meterkast.fleet import cipher
 from meterkast.fleet.axdr import local_midnight

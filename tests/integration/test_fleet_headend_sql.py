@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from fake_crypto import FakeCryptoServer
 from fleet_world import AREA, ean, household_connections
 from meterkast.acquisition.adapters.memory_sink import InMemoryReadingsSink
-from meterkast.acquisition.adapters.sql import ProgressUpdate, SecurityEvent, SqlHeadEndStore
-from meterkast.acquisition.domain import Progress
+from meterkast.acquisition.adapters.sql import SqlHeadEndStore
+from meterkast.acquisition.domain import Progress, ProgressUpdate, SecurityEvent
 from meterkast.acquisition.ports import NoIntervalGrants
 from meterkast.acquisition.service import HeadEnd
 from meterkast.fleet import apdu

@@ -9,6 +9,7 @@ interval profiles only for days with an interval grant.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,7 +20,7 @@ from typing import NamedTuple
 from meterkast.fleet import apdu
 from meterkast.fleet.axdr import encode_clock, local_midnight
 from meterkast.grid.domain import Connection, ReadingChoiceChange, choice_on
-from meterkast.kernel.codes import MeterKind, Product, ReadingChoice
+from meterkast.kernel.codes import FrameRejection, MeterKind, Product, ReadingChoice, ReadOutcome
 from meterkast.kernel.errors import DomainError
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
 
@@ -102,6 +103,26 @@ class MeterRead:
     intervals: list[IntervalValue] = field(default_factory=list)
     e_progress: Progress | None = None
     gas_progress: Progress | None = None
+
+
+class ProgressUpdate(NamedTuple):
+    meter_serial: str
+    outcome: ReadOutcome
+    at: datetime
+    progress: Progress | None  # None: keep the stored reading as it is
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEvent:
+    meter_id: str
+    occurred_at: datetime
+    reason: FrameRejection
+    frame_sha256: str
+
+
+def frame_digest(frame: bytes) -> str:
+    """What a security event keeps of an offending frame: its SHA-256, nothing decryptable."""
+    return hashlib.sha256(frame).hexdigest()
 
 
 def days_to_read(

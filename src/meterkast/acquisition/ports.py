@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Protocol
+
+from meterkast.acquisition.domain import Progress, ProgressUpdate, SecurityEvent
+from meterkast.kernel.codes import ReadOutcome
 
 
 class MeterLink(Protocol):
@@ -26,3 +30,15 @@ class NoIntervalGrants:
 
     def eans_with_interval_grant(self, day: date) -> frozenset[str]:
         return frozenset()
+
+
+class HeadEndStore(Protocol):
+    """The head-end's own state: progress per meter and security events."""
+
+    def progress(self) -> dict[str, Progress]: ...
+
+    def outcomes(self) -> dict[str, ReadOutcome]: ...
+
+    def record(self, updates: Sequence[ProgressUpdate]) -> None: ...
+
+    def add_security_events(self, events: Iterable[SecurityEvent]) -> None: ...

@@ -8,22 +8,19 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from meterkast.acquisition.adapters.sql import (
-    ProgressUpdate,
-    SecurityEvent,
-    SqlHeadEndStore,
-    frame_digest,
-)
 from meterkast.acquisition.decoding import ingest, request_apdu
 from meterkast.acquisition.domain import (
     MeterRead,
     Progress,
+    ProgressUpdate,
     ReadJob,
     ReadTarget,
+    SecurityEvent,
+    frame_digest,
     plan_job,
     targets_from,
 )
-from meterkast.acquisition.ports import IntervalGrantLookup, MeterLink
+from meterkast.acquisition.ports import HeadEndStore, IntervalGrantLookup, MeterLink
 from meterkast.grid.domain import Connection
 from meterkast.kernel.clock import Clock, local_day
 from meterkast.kernel.codes import ReadOutcome
@@ -62,7 +59,7 @@ class HeadEnd:
         crypto: Callable[[], CryptoServer],
         link: Callable[[], AbstractContextManager[MeterLink]],
         sink: Callable[[], ReadingsSink],
-        store: SqlHeadEndStore,
+        store: HeadEndStore,
         grants: IntervalGrantLookup,
         clock: Clock,
     ) -> None:

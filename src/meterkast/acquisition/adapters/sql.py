@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from meterkast.acquisition.domain import Progress
+from meterkast.acquisition.domain import Progress, ProgressUpdate, SecurityEvent
 from meterkast.db.metadata import code_column, metadata
 from meterkast.kernel.codes import FrameRejection, ReadOutcome
 
@@ -39,21 +36,6 @@ security_events = sa.Table(
     # Only a digest of the offending frame: enough to match duplicates, nothing to decrypt.
     sa.Column("frame_sha256", sa.String(64), nullable=False),
 )
-
-
-class ProgressUpdate(NamedTuple):
-    meter_serial: str
-    outcome: ReadOutcome
-    at: datetime
-    progress: Progress | None  # None: keep the stored reading as it is
-
-
-@dataclass(frozen=True, slots=True)
-class SecurityEvent:
-    meter_id: str
-    occurred_at: datetime
-    reason: FrameRejection
-    frame_sha256: str
 
 
 class SqlHeadEndStore:
@@ -142,10 +124,6 @@ class SqlHeadEndStore:
 def _utc(moment: datetime) -> datetime:
     """Moments are written in UTC; SQLite hands them back without a zone."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def frame_digest(frame: bytes) -> str:
-    return hashlib.sha256(frame).hexdigest()
 
 
 def _row(update: ProgressUpdate, key: str = "meter_serial") -> dict[str, object]:
