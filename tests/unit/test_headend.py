@@ -17,7 +17,13 @@ from meterkast.db.migrate import upgrade
 from meterkast.fleet import apdu, cipher
 from meterkast.fleet.axdr import Num, Tag, encode_clock, local_midnight
 from meterkast.fleet.meter import SimulatedMeter
-from meterkast.kernel.codes import FrameRejection, ReadingChoice, ReadOutcome
+from meterkast.kernel.codes import (
+    FrameRejection,
+    MeterEvent,
+    MeterEventLog,
+    ReadingChoice,
+    ReadOutcome,
+)
 from meterkast.kernel.errors import DomainError
 
 DAY = date(2026, 3, 1)
@@ -247,3 +253,34 @@ def test_both_decoders_refuse_the_same_answers(db: Engine, spoil: str) -> None:
     with pytest.raises(DomainError):
         generic_read(job, raw)
     assert meter.state.serial == "EKFM0000000001"
+
+
+def test_a_meter_without_keys_is_a_security_event_not_a_crash(db: Engine) -> None:
+    world = World(db, household_connections(1) + household_connections(2))
+    del world.crypto.meters["EKFM0000000002"]  # never provisioned at the crypto-server
+    world.read(DAY)
+    assert (ean(1), DAY) in world.sink.electricity
+    events = world.store.security_events()
+    assert [(e.meter_id, e.reason) for e in events] == [
+        ("EKFM0000000002", FrameRejection.UNKNOWN_METER)
+    ]
+    assert events[0].frame_sha256 == hashlib.sha256(b"").hexdigest()
+
+
+def test_meters_drop_replayed_forged_and_garbled_requests(db: Engine) -> None:
+    world = World(db, household_connections(1))
+    session = world.crypto.session("EKFM0000000001")
+    request = session.protect(apdu.encode_get_request(1, [apdu.GetItem(apdu.EQUIPMENT_ID)]))
+    meter = world.meters["EKFM0000000001"]
+    assert meter.answer(request, world.now) is not None
+    forged = session.protect(b"\xc0\x01\xc1")[:-1] + b"\x00"
+    assert meter.answer(request, world.now) is None  # replayed
+    assert meter.answer(forged, world.now) is None  # tag does not verify
+    assert meter.answer(b"\xdb\x08", world.now) is None  # not even a frame
+    log = [e.event for e in meter.state.events[MeterEventLog.COMMUNICATION]]
+    assert log == [MeterEvent.REPLAY_ATTEMPT, MeterEvent.DECRYPTION_FAILURE,
+                   MeterEvent.MALFORMED_REQUEST]  # fmt: skip
+    silent = World(db, household_connections(2))
+    silent.pool.meters.clear()  # nobody answers
+    silent.read(DAY)
+    assert silent.store.outcomes()["EKFM0000000002"] is ReadOutcome.NO_RESPONSE

@@ -141,8 +141,12 @@ class HeadEnd:
         if not job.has_work:
             return ReadOutcome.NOTHING_TO_READ, None
         serial = job.target.serial
-        session = crypto.session(serial)
-        request = session.protect(request_apdu(job))
+        try:
+            session = crypto.session(serial)
+            request = session.protect(request_apdu(job))
+        except FrameRejectedError as refused:  # e.g. a meter the crypto-server has no keys for
+            events.append(SecurityEvent(serial, self._clock(), refused.reason, frame_digest(b"")))
+            return ReadOutcome.REJECTED, None
         try:
             frame = link.exchange(serial, request)
         except DomainError:  # the meter stayed silent or is unreachable
