@@ -120,6 +120,17 @@ class SecurityEvent:
     frame_sha256: str
 
 
+@lru_cache(maxsize=1024)
+def _daily_request(
+    attribute: apdu.Attribute, kind: Kind, first: date, last: date
+) -> tuple[apdu.GetItem, Expect]:
+    """Shared by every job asking the same days: a night's 100,000 jobs hold one copy."""
+    item = apdu.GetItem(attribute, local_midnight(first), local_midnight(last))
+    asked = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    marks = [(d, *midnight_clock(d)) for d in asked]
+    return item, Expect(kind, {m: d for d, m, _ in marks}, {c: d for d, _, c in marks})
+
+
 def frame_digest(frame: bytes) -> str:
     """What a security event keeps of an offending frame: its SHA-256, nothing decryptable."""
     return hashlib.sha256(frame).hexdigest()
@@ -165,11 +176,9 @@ def plan_job(
     for ean, choices, progress, daily, interval, daily_kind, interval_kind in streams:
         days = days_to_read(day, progress, choices)
         for first, last in runs(days):
-            items.append(apdu.GetItem(daily, local_midnight(first), local_midnight(last)))
-            asked = [first + timedelta(days=k) for k in range((last - first).days + 1)]
-            marks = [(d, *midnight_clock(d)) for d in asked]
-            expects.append(Expect(daily_kind, {m: d for d, m, _ in marks},
-                                  {c: d for d, _, c in marks}))  # fmt: skip
+            item, expect = _daily_request(daily, daily_kind, first, last)
+            items.append(item)
+            expects.append(expect)
         # The interval data of the whole day that ends at each daily reading.
         history = list(choices)
         interval_days = [
