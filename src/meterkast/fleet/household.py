@@ -138,16 +138,22 @@ class Household:
             out[:, 4] = 1000 * m3 * (0.85 + 0.3 * _uniform(self.seed, n, 13))
         return out
 
-    def registers_on(self, days: list[date]) -> Ints:
-        """Register values at 00:00 (Dutch time) of each day: shape (len(days), 5), integers."""
+    def cumulative(self, last: date) -> Floats:
+        """Registers at 00:00 of each day from installation to ``last``: (days + 1, 5)."""
+        use = self.daily_use(self.installed_on, max(last, self.installed_on))
+        result: Floats = np.vstack([np.zeros((1, 5)), np.cumsum(use, axis=0)])
+        return result
+
+    def registers_on(self, days: list[date], cumulative: Floats | None = None) -> Ints:
+        """Register values at 00:00 (Dutch time) of each day: shape (len(days), 5), integers.
+
+        ``cumulative`` (from :meth:`cumulative`) may be passed when it reaches the last day.
+        """
         if not days:
             return np.zeros((0, 5), dtype=np.int64)
-        last = max(days)
-        if last <= self.installed_on:
-            return np.zeros((len(days), 5), dtype=np.int64)
-        use = self.daily_use(self.installed_on, last)
-        cumulative = np.vstack([np.zeros((1, 5)), np.cumsum(use, axis=0)])
         index = np.array([max(0, (d - self.installed_on).days) for d in days])
+        if cumulative is None or len(cumulative) <= index.max():
+            cumulative = self.cumulative(max(days))
         result: Ints = np.floor(cumulative[index]).astype(np.int64)
         return result
 

@@ -85,11 +85,14 @@ def retained_captures(
             moment += step
         return moments
     last_day = local_day(captured_until)
+    # Only the days (or months) inside [lo, hi] are turned into moments: a one-day range costs
+    # one time-zone conversion, not forty.
+    lo_day, hi_day = local_day(lo) - timedelta(days=1), local_day(hi)
     if spec.schedule is Schedule.DAY:
         days = [last_day - timedelta(days=k) for k in range(spec.capacity)]
     else:
         days = [_month_start(last_day, k) for k in range(spec.capacity)]
-    moments = sorted(local_midnight(d) for d in days)
+    moments = sorted(local_midnight(d) for d in days if lo_day <= d <= hi_day)
     return [m for m in moments if lo <= m <= hi]
 
 

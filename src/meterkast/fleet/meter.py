@@ -8,13 +8,13 @@ association; the head-end sees silence.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from meterkast.fleet import apdu, cipher
 from meterkast.fleet.axdr import AxdrError, Data, encode_clock, u32
-from meterkast.fleet.household import mix
+from meterkast.fleet.household import Floats, mix
 from meterkast.fleet.memory import PROFILES, MeterState, ProfileSpec, Schedule, retained_captures
 from meterkast.kernel.clock import local_day
 from meterkast.kernel.codes import MeterEvent
@@ -31,6 +31,10 @@ def system_title_for(serial: str) -> bytes:
     return b"MKS" + (mix(*serial.encode()) % (1 << 40)).to_bytes(5, "big")
 
 
+def _age(state: MeterState, day: date) -> int:
+    return (day - state.household.installed_on).days
+
+
 def household_seed(serial: str) -> int:
     return mix(*serial.encode())
 
@@ -39,6 +43,7 @@ class SimulatedMeter:
     def __init__(self, state: MeterState) -> None:
         self.state = state
         self._aead = AESGCM(state.keys.encryption)
+        self._cumulative: Floats | None = None  # daily registers, reused within one answer
 
     def answer(self, frame: bytes, now: datetime) -> bytes | None:
         """The secured response to a secured request, or None when the meter stays silent."""
@@ -66,6 +71,7 @@ class SimulatedMeter:
             state.log(now, MeterEvent.MALFORMED_REQUEST)
             return None
         state.advance(now)
+        self._cumulative = None
         results = [self._get(item) for item in items]
         response = apdu.encode_get_response(invoke_id, results, with_list=len(items) > 1)
         return self.respond(response)
@@ -96,7 +102,10 @@ class SimulatedMeter:
             return []
         moments = retained_captures(spec, s.installed, s.captured_until, start, end)
         if spec.schedule in (Schedule.DAY, Schedule.MONTH):
-            values = s.household.registers_on([local_day(m) for m in moments])
+            days = [local_day(m) for m in moments]
+            if days and (self._cumulative is None or len(self._cumulative) <= _age(s, max(days))):
+                self._cumulative = s.household.cumulative(local_day(s.captured_until))
+            values = s.household.registers_on(days, self._cumulative)
         else:
             values = s.household.registers_at(moments)
         entries: list[Data] = []
