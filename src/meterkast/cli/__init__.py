@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, grid, keys, parties
+from meterkast.cli import area, fleet, grid, keys, parties
 from meterkast.cli import register as register_cli
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
@@ -58,6 +58,7 @@ def init() -> None:
     typer.echo(f"instance ready in {state.settings.home} ({state.engine.dialect.name})")
 
 
+fleet.register(app)
 grid.register(app)
 keys.register(app)
 parties.register(app)

@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "connections show": ("3.8", "3.6", "5.1", "3.2"),
     "keys rotate": ("5.5",),  # smart meter management: key renewal, no personal data shown
     "keys status": (NONE,),  # counts and ages only
+    "fleet build": ("5.5",),  # smart meter management: provisions meters and their keys
+    "read": ("3.1", "3.4"),  # the nightly cycle: readings per connection for the market
     "register export": (NONE,),  # the register describes processing, it holds no person
     "register list": (NONE,),
     "register show": (NONE,),

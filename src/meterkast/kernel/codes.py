@@ -155,3 +155,33 @@ class GrantStatus(StrEnum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     ENDED = "ended"  # the granting customer's contract at the connection ended
+
+
+class MeterEventLog(StrEnum):
+    """The DSMR event logs a meter keeps (ring buffers of 100, 30 and 30 entries)."""
+
+    STANDARD = "standard"
+    FRAUD = "fraud"
+    COMMUNICATION = "communication"
+
+
+class MeterEvent(StrEnum):
+    """Events a simulated meter writes to its logs."""
+
+    POWER_DOWN = "power_down"
+    POWER_UP = "power_up"
+    KEYS_INSTALLED = "keys_installed"
+    TERMINAL_COVER_OPENED = "terminal_cover_opened"
+    DECRYPTION_FAILURE = "decryption_failure"
+    REPLAY_ATTEMPT = "replay_attempt"
+    MALFORMED_REQUEST = "malformed_request"
+
+
+class ReadOutcome(StrEnum):
+    """What the head-end's last attempt at a meter came to."""
+
+    STORED = "stored"
+    NOTHING_TO_READ = "nothing_to_read"
+    REJECTED = "rejected"  # the frame failed verification: a security event is recorded
+    INVALID = "invalid"  # authentic but unusable content (wrong meter, days, falling registers)
+    NO_RESPONSE = "no_response"

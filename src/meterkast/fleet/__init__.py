@@ -1,0 +1,1 @@
+"""Simulated DSMR smart meters: household model, memory, secure responses."""
