@@ -7,12 +7,16 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
+from meterkast.access.audit_service import AuditLog
+from meterkast.access.instance_keys import InstanceKeys
+from meterkast.access.tokens import BearerTokens
 from meterkast.db.engine import create_engine
 from meterkast.db.migrate import upgrade
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, system_clock
+from meterkast.kernel.errors import DomainError
 from meterkast.parties.service import PartiesService
-from meterkast.settings import CoreSettings, load_settings
+from meterkast.settings import AccessSettings, CoreSettings, load_settings
 from meterkast.synth.service import AreaGenerator
 
 
@@ -22,6 +26,7 @@ class App:
 
     settings: CoreSettings
     clock: Clock = field(default=system_clock)
+    access_settings: AccessSettings = field(default_factory=AccessSettings)
 
     @cached_property
     def engine(self) -> Engine:
@@ -38,6 +43,35 @@ class App:
     @cached_property
     def area_generator(self) -> AreaGenerator:
         return AreaGenerator(self.engine, self.grid, self.parties)
+
+    @cached_property
+    def instance_keys(self) -> InstanceKeys:
+        return InstanceKeys(self.settings.home / "keys")
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(
+            self.engine,
+            self.instance_keys,
+            self.clock,
+            checkpoint_every=self.access_settings.audit_checkpoint_interval,
+            party_name=self._party_name,
+        )
+
+    @cached_property
+    def tokens(self) -> BearerTokens:
+        return BearerTokens(
+            self.instance_keys.token_signing_key,
+            issuer=self.access_settings.token_issuer,
+            default_ttl=self.access_settings.token_default_ttl,
+            clock=self.clock,
+        )
+
+    def _party_name(self, ean: str) -> str | None:
+        try:
+            return self.parties.get_party(ean).name
+        except DomainError:
+            return None
 
     def init(self) -> None:
         """Create the instance folder (private to this user) and migrate the database."""

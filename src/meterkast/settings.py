@@ -5,6 +5,7 @@ Nothing here is built at import: call :func:`load_settings` (the composition roo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -30,6 +31,29 @@ class CoreSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'meterkast.db').resolve()}"
+
+
+class AccessSettings(BaseSettings):
+    """The audit log and bearer tokens."""
+
+    model_config = SettingsConfigDict(env_prefix="METERKAST_", extra="ignore")
+
+    audit_checkpoint_interval: int = Field(
+        default=1000,
+        ge=1,
+        description="Sign a checkpoint of the audit log's head after every this many entries.",
+    )
+    token_default_ttl: timedelta = Field(
+        default=timedelta(hours=1),
+        gt=timedelta(0),
+        le=timedelta(days=30),
+        description="Lifetime of a bearer token when none is given (seconds or ISO 8601).",
+    )
+    token_issuer: str = Field(
+        default="meterkast",
+        min_length=1,
+        description="The iss claim tokens are issued with and verified against.",
+    )
 
 
 def load_settings() -> CoreSettings:

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, grid, parties
+from meterkast.cli import area, audit, grid, parties, token
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
 
@@ -60,6 +60,8 @@ def init() -> None:
 grid.register(app)
 parties.register(app)
 area.register(app)
+audit.register(app)
+token.register(app)
 
 
 def main() -> None:

@@ -155,3 +155,10 @@ class GrantStatus(StrEnum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     ENDED = "ended"  # the granting customer's contract at the connection ended
+
+
+class AuditEvent(StrEnum):
+    """What an audit log entry records."""
+
+    ACCESS_DECISION = "access_decision"  # a policy decision, allowed or denied
+    TOKEN_ISSUED = "token_issued"  # noqa: S105 - an event name: an operator issued a token

@@ -34,3 +34,9 @@ class ConflictError(DomainError):
     """A change that would break an invariant (overlap, duplicate, wrong state)."""
 
     code = "conflict"
+
+
+class UnauthenticatedError(DomainError):
+    """No valid credentials: a missing, malformed, expired or forged token."""
+
+    code = "unauthenticated"
