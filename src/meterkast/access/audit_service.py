@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from meterkast.access.adapters.sql import audit_checkpoints, audit_entries, audit_head
+from meterkast.access.adapters.sql import HeadWriter, audit_checkpoints, audit_entries, audit_head
 from meterkast.access.audit import (
     AuditRecord,
     AuditView,
@@ -60,6 +60,7 @@ class AuditLog:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self._engine = engine
+        self._writer = HeadWriter(engine)
         self._keys = keys
         self._clock = clock
         self._every = checkpoint_every
@@ -124,45 +125,34 @@ class AuditLog:
 
     def append_many(self, records: Sequence[AuditRecord]) -> int:
         """Append in one transaction and return the last sequence number."""
-        with self._engine.begin() as db:
-            head_seq, head_hash = _lock_head(db)
+        with self._writer.transaction() as tx:
+            head_seq, head_hash = tx.lock_head()
             if not records:
                 return head_seq
             stored = chain(records, head_seq, head_hash, self._keys.audit_mac_key)
             rows = [_row(e) for e in stored]
             for start in range(0, len(rows), INSERT_CHUNK):
-                db.execute(audit_entries.insert(), rows[start : start + INSERT_CHUNK])
+                tx.insert(audit_entries.name, rows[start : start + INSERT_CHUNK])
             last = stored[-1]
-            db.execute(
-                audit_head.update().where(audit_head.c.id == 1).values(seq=last.seq, hash=last.hash)
-            )
+            tx.move_head(last.seq, last.hash)
             if last.seq // self._every > head_seq // self._every:
-                self._sign(db, last.seq, last.hash)
+                tx.insert(audit_checkpoints.name, [_checkpoint_row(self._sign(last))])
         return last.seq
 
     def checkpoint(self) -> Checkpoint | None:
-        """Sign the current head now (None while the log is empty)."""
-        with self._engine.begin() as db:
-            seq, head_hash = _lock_head(db)
+        """Sign the current head now (None if the log is empty or its head is signed already)."""
+        with self._writer.transaction() as tx:
+            seq, head_hash = tx.lock_head()
             if seq == 0:
                 return None
-            existing = db.execute(
-                sa.select(audit_checkpoints).where(audit_checkpoints.c.seq == seq)
-            ).first()
-            return _checkpoint(existing) if existing else self._sign(db, seq, head_hash)
+            if tx.has_checkpoint(seq):
+                return None
+            signed = sign_checkpoint(seq, head_hash, self._clock(), self._keys.audit_signing_key)
+            tx.insert(audit_checkpoints.name, [_checkpoint_row(signed)])
+            return signed
 
-    def _sign(self, db: Connection, seq: int, head_hash: str) -> Checkpoint:
-        signed = sign_checkpoint(seq, head_hash, self._clock(), self._keys.audit_signing_key)
-        db.execute(
-            audit_checkpoints.insert().values(
-                seq=signed.seq,
-                hash=signed.hash,
-                at=signed.at.astimezone(UTC),
-                key_id=signed.key_id,
-                signature=signed.signature,
-            )
-        )
-        return signed
+    def _sign(self, entry: StoredEntry) -> Checkpoint:
+        return sign_checkpoint(entry.seq, entry.hash, self._clock(), self._keys.audit_signing_key)
 
     # -- verifying -----------------------------------------------------------------------
     def verify(self) -> Verdict:
@@ -247,18 +237,6 @@ class AuditLog:
             return int(db.execute(sa.select(audit_head.c.seq)).scalar() or 0)
 
 
-def _lock_head(db: Connection) -> tuple[int, str]:
-    query = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-    if db.dialect.name == "sqlite":
-        # Writing first takes SQLite's write lock before anything is read: a transaction that
-        # read first could not upgrade once another appender committed.
-        db.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
-    else:
-        query = query.with_for_update()
-    row = db.execute(query).one()
-    return int(row.seq), str(row.hash)
-
-
 def _row(entry: StoredEntry) -> dict[str, object]:
     r = entry.record
     first, last = r.span
@@ -314,6 +292,16 @@ def _entry(row: sa.Row[tuple[object, ...]]) -> StoredEntry:
         stored_span=(m["span_first"], m["span_last"]),  # hashed, so an edit shows
     )
     return StoredEntry(int(m["seq"]), record, m["prev_hash"], m["hash"], m["seal"])
+
+
+def _checkpoint_row(checkpoint: Checkpoint) -> dict[str, object]:
+    return {
+        "seq": checkpoint.seq,
+        "hash": checkpoint.hash,
+        "at": checkpoint.at.astimezone(UTC),
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+    }
 
 
 def _checkpoint(row: sa.Row[tuple[object, ...]]) -> Checkpoint:

@@ -5,7 +5,14 @@ The head row is the lock appenders queue on, so the chain never forks under conc
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from meterkast.db.metadata import code_column, metadata
 from meterkast.kernel.codes import AuditEvent, LegalBasis, Role
@@ -61,3 +68,97 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(HASH), nullable=False),
     sa.CheckConstraint("id = 1", name="single_row"),
 )
+
+
+class HeadWriter:
+    """The append path on the bare DB-API connection, with SQL built once per engine.
+
+    An append is three short statements; through SQLAlchemy's execution machinery each costs
+    several times the statement itself, and the API appends once per request. Values go through
+    the same bind processors SQLAlchemy would use, so rows read back exactly as Core wrote them.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        one: sa.ColumnElement[int] = sa.literal_column("1")
+        head = audit_head.c
+        lock = audit_head.update().where(head.id == one).values(seq=head.seq)
+        self.lock = _Sql(lock.returning(head.seq, head.hash), engine)
+        move = audit_head.update().where(head.id == one)
+        self.move = _Sql(move.values(seq=sa.bindparam("seq"), hash=sa.bindparam("hash")), engine)
+        seq = audit_checkpoints.c.seq
+        self.has_checkpoint = _Sql(sa.select(one).where(seq == sa.bindparam("seq")), engine)
+        self.inserts = {
+            t.name: _Sql(t.insert(), engine) for t in (audit_entries, audit_checkpoints)
+        }
+
+    @contextmanager
+    def transaction(self) -> Iterator[HeadWriter.Transaction]:
+        raw = self._engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            yield HeadWriter.Transaction(self, cursor)
+            cursor.close()
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()  # back to the pool
+
+    class Transaction:
+        def __init__(self, writer: HeadWriter, cursor: Any) -> None:
+            self._writer = writer
+            self._cursor = cursor
+
+        def lock_head(self) -> tuple[int, str]:
+            """Lock the head row until commit and read it, in one statement.
+
+            An UPDATE is the lock on both backends: PostgreSQL row-locks the head (a waiter
+            reads the committed head), and on SQLite the first write takes the database write
+            lock before anything is read (a transaction that read first could not upgrade).
+            """
+            self._writer.lock.run(self._cursor, {})
+            seq, head_hash = self._cursor.fetchone()
+            return int(seq), str(head_hash)
+
+        def has_checkpoint(self, seq: int) -> bool:
+            self._writer.has_checkpoint.run(self._cursor, {"seq": seq})
+            return self._cursor.fetchone() is not None
+
+        def move_head(self, seq: int, head_hash: str) -> None:
+            self._writer.move.run(self._cursor, {"seq": seq, "hash": head_hash})
+
+        def insert(self, table: str, rows: Sequence[Mapping[str, object]]) -> None:
+            self._writer.inserts[table].run_many(self._cursor, rows)
+
+
+class _Sql:
+    """A Core statement compiled once for the engine's dialect, run on a DB-API cursor."""
+
+    def __init__(self, statement: sa.ClauseElement, engine: Engine) -> None:
+        dialect = engine.dialect
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        self.text = compiled.string
+        keys = compiled.positiontup if compiled.positional else list(compiled.binds)
+        self._positional = bool(compiled.positional)
+        types = {b.key: b.type.dialect_impl(dialect) for b in compiled.binds.values()}
+        # Dates and times repeat across a batch: remember their rendering.
+        self._plan = [(k, _cached(types[k].bind_processor(dialect))) for k in keys or ()]
+
+    def params(self, values: Mapping[str, object]) -> Any:
+        done = [(k, values[k] if p is None else p(values[k])) for k, p in self._plan]
+        return tuple(v for _, v in done) if self._positional else dict(done)
+
+    def run(self, cursor: Any, values: Mapping[str, object]) -> None:
+        cursor.execute(self.text, self.params(values))
+
+    def run_many(self, cursor: Any, rows: Sequence[Mapping[str, object]]) -> None:
+        if len(rows) == 1:
+            self.run(cursor, rows[0])
+        else:
+            cursor.executemany(self.text, [self.params(r) for r in rows])
+
+
+def _cached(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    return None if processor is None else functools.lru_cache(maxsize=4096)(processor)
