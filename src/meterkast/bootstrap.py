@@ -56,6 +56,7 @@ class App:
             self.clock,
             checkpoint_every=self.access_settings.audit_checkpoint_interval,
             party_name=self._party_name,
+            anchor=self.settings.home / "audit-anchor.json",
         )
 
     @cached_property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -273,3 +274,25 @@ def test_entries_for_party_finds_a_principal_by_pseudonym(log: AuditLog) -> None
     assert len(found) == 3 and {r.role for r in found} == {Role.STAFF_SERVICE}
     assert log.entries_for_party(STAFF.party_id, since=T0 + timedelta(minutes=2)) == found[1:]
     assert log.entries_for_party("nobody") == []
+
+
+def test_the_anchor_file_catches_a_cut_with_its_checkpoints_deleted(
+    engine: Engine, keys: InstanceKeys, tmp_path: Path
+) -> None:
+    anchor = tmp_path / "audit-anchor.json"
+    log = AuditLog(engine, keys, Clock(), checkpoint_every=4, anchor=anchor)
+    _record_ten(log)
+    assert json.loads(anchor.read_text())["seq"] == 8
+    row = _entry_row(engine, 6)
+    _sql(
+        engine,
+        audit_entries.delete().where(audit_entries.c.seq > 6),
+        audit_checkpoints.delete().where(audit_checkpoints.c.seq > 6),
+        audit_head.update().values(seq=6, hash=row["hash"]),
+    )
+    without_anchor = AuditLog(engine, keys, Clock(), checkpoint_every=4)
+    assert without_anchor.verify().ok  # what the database alone can no longer tell
+    verdict = log.verify()
+    assert (verdict.first_bad, verdict.tampering) == (7, Tampering.TRUNCATED)
+    anchor.write_text(anchor.read_text().replace('"seq": 8', '"seq": 5'))
+    assert (log.verify().first_bad, log.verify().tampering) == (5, Tampering.BAD_CHECKPOINT)

@@ -10,10 +10,12 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from meterkast.access.adapters.anchor import read_anchor, write_anchor
 from meterkast.access.adapters.sql import HeadWriter, audit_checkpoints, audit_entries, audit_head
 from meterkast.access.audit import (
     AuditRecord,
@@ -56,6 +58,7 @@ class AuditLog:
         *,
         checkpoint_every: int = 1000,
         party_name: Callable[[str], str | None] = _no_name,
+        anchor: Path | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
@@ -65,6 +68,7 @@ class AuditLog:
         self._clock = clock
         self._every = checkpoint_every
         self._party_name = party_name
+        self._anchor_path = anchor  # a copy of the latest checkpoint outside the database
 
     def __repr__(self) -> str:
         return f"AuditLog({self._engine.dialect.name}, checkpoint every {self._every})"
@@ -125,6 +129,7 @@ class AuditLog:
 
     def append_many(self, records: Sequence[AuditRecord]) -> int:
         """Append in one transaction and return the last sequence number."""
+        signed: Checkpoint | None = None
         with self._writer.transaction() as tx:
             head_seq, head_hash = tx.lock_head()
             if not records:
@@ -136,7 +141,10 @@ class AuditLog:
             last = stored[-1]
             tx.move_head(last.seq, last.hash)
             if last.seq // self._every > head_seq // self._every:
-                tx.insert(audit_checkpoints.name, [_checkpoint_row(self._sign(last))])
+                signed = self._sign(last)
+                tx.insert(audit_checkpoints.name, [_checkpoint_row(signed)])
+        if signed is not None:
+            self._anchor(signed)  # after commit: the anchor never runs ahead of the log
         return last.seq
 
     def checkpoint(self) -> Checkpoint | None:
@@ -149,17 +157,24 @@ class AuditLog:
                 return None
             signed = sign_checkpoint(seq, head_hash, self._clock(), self._keys.audit_signing_key)
             tx.insert(audit_checkpoints.name, [_checkpoint_row(signed)])
-            return signed
+        self._anchor(signed)
+        return signed
 
     def _sign(self, entry: StoredEntry) -> Checkpoint:
         return sign_checkpoint(entry.seq, entry.hash, self._clock(), self._keys.audit_signing_key)
 
+    def _anchor(self, checkpoint: Checkpoint) -> None:
+        if self._anchor_path is not None:
+            write_anchor(self._anchor_path, checkpoint)
+
     # -- verifying -----------------------------------------------------------------------
     def verify(self) -> Verdict:
         """Walk the whole log; the verdict names the first entry not as it was written."""
+        anchored = None if self._anchor_path is None else read_anchor(self._anchor_path)
         with self._engine.connect() as db:
             # Checkpoints and head first: entries only grow, so these never run ahead of them.
             checkpoints = [_checkpoint(r) for r in db.execute(sa.select(audit_checkpoints))]
+            checkpoints += [anchored] if anchored is not None else []
             head_seq = db.execute(sa.select(audit_head.c.seq)).scalar() or 0
             query = sa.select(audit_entries).order_by(audit_entries.c.seq)
             result = db.execution_options(yield_per=READ_CHUNK).execute(query)

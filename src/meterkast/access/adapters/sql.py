@@ -45,7 +45,7 @@ audit_entries = sa.Table(
     sa.Column("grant_id", sa.String(64), nullable=True),
     sa.Column("case_id", sa.String(64), nullable=True),
     sa.Column("prev_hash", sa.String(HASH), nullable=False),
-    sa.Column("hash", sa.String(HASH), nullable=False, unique=True),
+    sa.Column("hash", sa.String(HASH), nullable=False),  # no index: looked up only on failure
     sa.Column("seal", sa.String(HASH), nullable=False),
     sa.Index("ix_audit_entries_subject_seq", "subject_ref", "seq"),
 )
