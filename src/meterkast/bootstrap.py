@@ -8,6 +8,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 
 from meterkast.access.audit_service import AuditLog
+from meterkast.access.group_commit import GroupCommitAudit
 from meterkast.access.instance_keys import InstanceKeys
 from meterkast.access.tokens import BearerTokens
 from meterkast.db.engine import create_engine
@@ -58,6 +59,11 @@ class App:
             party_name=self._party_name,
             anchor=self.settings.home / "audit-anchor.json",
         )
+
+    @cached_property
+    def audit_trail(self) -> GroupCommitAudit:
+        """The audit port for servers: concurrent requests share commits."""
+        return GroupCommitAudit(self.audit)
 
     @cached_property
     def tokens(self) -> BearerTokens:

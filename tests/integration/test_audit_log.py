@@ -15,6 +15,7 @@ from meterkast.access.adapters.sql import audit_checkpoints, audit_entries, audi
 from meterkast.access.audit import Tampering, chain_hash, sign_checkpoint
 from meterkast.access.audit_service import AuditLog
 from meterkast.access.days import DayRange, DaySet
+from meterkast.access.group_commit import GroupCommitAudit
 from meterkast.access.instance_keys import InstanceKeys
 from meterkast.access.policy import Action, Decision, Principal, Resource
 from meterkast.kernel.codes import LegalBasis, Role
@@ -236,6 +237,26 @@ def test_concurrent_appenders_never_fork_the_chain(log: AuditLog) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+    verdict = log.verify()
+    assert verdict.ok and verdict.entries == 32, verdict.detail
+
+
+def test_group_commit_keeps_one_chain_under_concurrency(log: AuditLog) -> None:
+    trail = GroupCommitAudit(log, max_batch=8)
+    resource = Resource(EAN, date(2026, 1, 1), date(2026, 1, 2))
+    record = log.record_of(SUPPLIER, Action.READ_DAILY, resource, Decision(False, "3.1", None,
+                           ("no",)), T0)  # fmt: skip
+    numbers: list[int] = []
+
+    def work() -> None:
+        numbers.extend(trail.append(record) for _ in range(8))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(numbers) == list(range(1, 33))
     verdict = log.verify()
     assert verdict.ok and verdict.entries == 32, verdict.detail
 
