@@ -199,10 +199,16 @@ def test_checkpoint_signed_by_another_key_is_named(
 
 def test_a_leaked_table_holds_no_ean_or_customer_id(engine: Engine, log: AuditLog) -> None:
     _record_ten(log)
+    typo = EAN[:-1] + "9"  # a bad request quoting a near-EAN, with junk for a purpose
+    bad = Decision(False, f"purpose-{EAN}-and-more", None,
+                   (f"connection EAN {typo} has a wrong check digit",))  # fmt: skip
+    log.record(principal=NEW_CUSTOMER, action=Action.READ_DAILY,
+               resource=Resource(typo, None, None), decision=bad, at=T0)  # fmt: skip
     with engine.connect() as db:
         dump = repr([tuple(r) for r in db.execute(sa.select(audit_entries))])
-    assert log.count() == 10
-    for secret in (EAN, OTHER_EAN, NEW_CUSTOMER.party_id, OLD_CUSTOMER.party_id, STAFF.party_id):
+    assert log.count() == 11 and "wrong check digit" in dump
+    for secret in (EAN, OTHER_EAN, typo, EAN[:12], NEW_CUSTOMER.party_id,
+                   OLD_CUSTOMER.party_id, STAFF.party_id):  # fmt: skip
         assert secret not in dump
     assert STAFF.organisation is not None and STAFF.organisation in dump
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import overload
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -123,15 +125,20 @@ def decision_record(
     at: datetime,
     pseudonyms: Pseudonyms,
 ) -> AuditRecord:
-    """What the log keeps of one decision: the principal and the connection by pseudonym."""
+    """What the log keeps of one decision: the principal and the connection by pseudonym.
+
+    Free text that came with the request (a purpose, reasons quoting a malformed code) is
+    scrubbed of long digit runs, which may be EANs or customer ids, and clipped to its column.
+    """
+    party = principal.party_id
     return AuditRecord(
         at=at.astimezone(UTC),
         event=AuditEvent.ACCESS_DECISION,
         role=principal.role,
-        principal_ref=pseudonyms.party(principal.party_id),
-        party=principal.party_id if principal.role in ORGANISATION_ROLES else None,
-        organisation=principal.organisation,
-        purpose=decision.purpose,
+        principal_ref=pseudonyms.party(party),
+        party=party if principal.role in ORGANISATION_ROLES and len(party) <= 13 else None,
+        organisation=_clip(principal.organisation, 100),
+        purpose=_clip(scrub(decision.purpose), 16),
         legal_basis=decision.legal_basis,
         action=action.value,
         allowed=decision.allowed,
@@ -139,11 +146,27 @@ def decision_record(
         asked_first=resource.first,
         asked_last=resource.last,
         days=decision.days,
-        reasons=decision.reasons,
-        policy_version=decision.policy_version,
-        grant_id=decision.grant_id,
-        case_id=decision.case_id,
+        reasons=tuple(scrub(r)[:300] for r in decision.reasons),
+        policy_version=_clip(decision.policy_version, 64),
+        grant_id=_clip(decision.grant_id, 64),
+        case_id=_clip(decision.case_id, 64),
     )
+
+
+_LONG_NUMBER = re.compile(r"\d{8,}")
+
+
+@overload
+def scrub(text: str) -> str: ...
+@overload
+def scrub(text: None) -> None: ...
+def scrub(text: str | None) -> str | None:
+    """Replace digit runs of 8 or more (EANs, customer and KvK numbers) by ``#``."""
+    return None if text is None else _LONG_NUMBER.sub("#", text)
+
+
+def _clip(text: str | None, length: int) -> str | None:
+    return None if text is None else text[:length]
 
 
 @dataclass(frozen=True, slots=True)
