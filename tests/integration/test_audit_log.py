@@ -108,6 +108,19 @@ def test_edited_prefilter_columns_count_as_modified(engine: Engine, log: AuditLo
     assert (log.verify().first_bad, log.verify().tampering) == (6, Tampering.MODIFIED)
 
 
+@pytest.mark.parametrize(
+    "garbage", [{"days": "not json"}, {"reasons": "[1"}, {"days": '[["2026-02-01", "2026-01-01"]]'}]
+)
+def test_unreadable_entry_is_named(
+    engine: Engine, log: AuditLog, garbage: dict[str, object]
+) -> None:
+    _record_ten(log)
+    _sql(engine, audit_entries.update().where(audit_entries.c.seq == 3).values(**garbage))
+    verdict = log.verify()
+    assert (verdict.first_bad, verdict.tampering) == (3, Tampering.MODIFIED)
+    assert "no longer reads" in verdict.detail
+
+
 def test_deleted_row_is_named(engine: Engine, log: AuditLog) -> None:
     _record_ten(log)
     _sql(engine, audit_entries.delete().where(audit_entries.c.seq == 5))

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from meterkast.access.instance_keys import key_id
 from meterkast.access.policy import Principal
 from meterkast.access.tokens import BearerTokens, InvalidTokenError, parse_duration
 from meterkast.kernel.codes import Role
@@ -71,6 +72,8 @@ def test_round_trip_gives_a_principal(tokens: BearerTokens) -> None:
     assert claims.expires_at - claims.issued_at == timedelta(minutes=15)
     assert claims.issuer == "meterkast-test" and claims.token_id
     assert tokens.verify(tokens.issue(Role.CUSTOMER, "C1")).token_id != claims.token_id
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "EdDSA" and header["kid"] == key_id(KEY.public_key())
 
 
 def test_staff_token_carries_organisation_and_hides_the_party_in_repr(

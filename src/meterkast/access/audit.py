@@ -172,7 +172,7 @@ def _clip(text: str | None, length: int) -> str | None:
 @dataclass(frozen=True, slots=True)
 class StoredEntry:
     seq: int
-    record: AuditRecord
+    record: AuditRecord | None  # None: the stored row could not even be read back
     prev_hash: str
     hash: str
     seal: str
@@ -331,6 +331,8 @@ def _check(
         return seq, Tampering.INSERTED, f"entry {seq} was not written by this instance"
     if entry.prev_hash != prev:
         return seq, Tampering.DELETED, f"entry {seq} does not follow entry {seq - 1}"
+    if entry.record is None:
+        return seq, Tampering.MODIFIED, f"entry {seq} no longer reads as an audit entry"
     if chain_hash(entry.prev_hash, entry.record, seq) != entry.hash:
         return seq, Tampering.MODIFIED, f"entry {seq} was changed after it was written"
     return None

@@ -1,13 +1,13 @@
 """The audit log as a service: append decisions, sign checkpoints, verify, and let people read.
 
-Appenders serialise on the single head row, so the chain never forks: PostgreSQL takes it with
-``SELECT ... FOR UPDATE``; SQLite takes its database write lock by writing the head first.
+Appenders serialise on the single head row, so the chain never forks (see ``HeadWriter``).
+Reads stay on SQLAlchemy Core; the per-request append runs on the bare DB-API connection.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -179,7 +179,7 @@ class AuditLog:
             query = sa.select(audit_entries).order_by(audit_entries.c.seq)
             result = db.execution_options(yield_per=READ_CHUNK).execute(query)
             try:  # the walk may stop early: close the (server-side) cursor either way
-                entries = (_entry(row) for row in result)
+                entries = _readable(result)
                 public = self._keys.audit_signing_key.public_key()
                 mac_key = self._keys.audit_mac_key
                 return verify_chain(
@@ -208,7 +208,7 @@ class AuditLog:
             .order_by(c.seq)
         )
         with self._engine.connect() as db:
-            records = [_entry(r).record for r in db.execute(query)]
+            records = [r for r in (_entry(row).record for row in db.execute(query)) if r]
         views = (customer_view(r, periods, self._party_name) for r in records)
         return [v for v in views if v is not None]
 
@@ -245,7 +245,7 @@ class AuditLog:
             query = query.where(c.at < until.astimezone(UTC))
         with self._engine.connect() as db:
             rows = db.execute(query.order_by(c.seq).limit(limit))
-            return [_entry(r).record for r in rows]
+            return [r for r in (_entry(row).record for row in rows) if r]
 
     def count(self) -> int:
         with self._engine.connect() as db:
@@ -254,6 +254,8 @@ class AuditLog:
 
 def _row(entry: StoredEntry) -> dict[str, object]:
     r = entry.record
+    if r is None:  # only entries read back can lack a record; chain() always has one
+        raise ValueError(f"entry {entry.seq} has no record to store")
     first, last = r.span
     return {
         "seq": entry.seq,
@@ -283,30 +285,51 @@ def _row(entry: StoredEntry) -> dict[str, object]:
     }
 
 
+def _readable(rows: Iterable[sa.Row[tuple[object, ...]]]) -> Iterator[StoredEntry]:
+    """Entries in order; a row the driver cannot even decode ends the walk as an unreadable one."""
+    last = 0
+    iterator = iter(rows)
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except (ValueError, TypeError) as error:  # e.g. a timestamp column holding garbage
+            yield StoredEntry(last + 1, None, "", "", type(error).__name__)
+            return
+        entry = _entry(row)
+        last = entry.seq
+        yield entry
+
+
 def _entry(row: sa.Row[tuple[object, ...]]) -> StoredEntry:
     m = row._mapping
-    record = AuditRecord(
-        at=_utc(m["at"]),
-        event=AuditEvent(m["event"]),
-        role=Role(m["role"]),
-        principal_ref=m["principal_ref"],
-        party=m["party"],
-        organisation=m["organisation"],
-        purpose=m["purpose"],
-        legal_basis=None if m["legal_basis"] is None else LegalBasis(m["legal_basis"]),
-        action=m["action"],
-        allowed=bool(m["allowed"]),
-        subject_ref=m["subject_ref"],
-        asked_first=m["asked_first"],
-        asked_last=m["asked_last"],
-        days=days_of(json.loads(m["days"])),
-        reasons=tuple(json.loads(m["reasons"])),
-        policy_version=m["policy_version"],
-        grant_id=m["grant_id"],
-        case_id=m["case_id"],
-        stored_span=(m["span_first"], m["span_last"]),  # hashed, so an edit shows
-    )
-    return StoredEntry(int(m["seq"]), record, m["prev_hash"], m["hash"], m["seal"])
+    seq, prev_hash, entry_hash, seal = int(m["seq"]), m["prev_hash"], m["hash"], m["seal"]
+    try:
+        record: AuditRecord | None = AuditRecord(
+            at=_utc(m["at"]),
+            event=AuditEvent(m["event"]),
+            role=Role(m["role"]),
+            principal_ref=m["principal_ref"],
+            party=m["party"],
+            organisation=m["organisation"],
+            purpose=m["purpose"],
+            legal_basis=None if m["legal_basis"] is None else LegalBasis(m["legal_basis"]),
+            action=m["action"],
+            allowed=bool(m["allowed"]),
+            subject_ref=m["subject_ref"],
+            asked_first=m["asked_first"],
+            asked_last=m["asked_last"],
+            days=days_of(json.loads(m["days"])),
+            reasons=tuple(json.loads(m["reasons"])),
+            policy_version=m["policy_version"],
+            grant_id=m["grant_id"],
+            case_id=m["case_id"],
+            stored_span=(m["span_first"], m["span_last"]),  # hashed, so an edit shows
+        )
+    except (ValueError, TypeError, AttributeError):  # edited into something unreadable
+        record = None
+    return StoredEntry(seq, record, prev_hash, entry_hash, seal)
 
 
 def _checkpoint_row(checkpoint: Checkpoint) -> dict[str, object]:

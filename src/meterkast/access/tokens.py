@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from meterkast.access.instance_keys import key_id
 from meterkast.access.policy import Principal
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.codes import Role
@@ -84,6 +85,7 @@ class BearerTokens:
         self._checked = functools.lru_cache(maxsize=cache_size)(self._check)
         self._key = key
         self._public = key.public_key()
+        self._kid = key_id(self._public)  # names the key, for verifiers and a later rotation
         self._issuer = issuer
         self._default_ttl = default_ttl
         self._clock = clock
@@ -118,7 +120,7 @@ class BearerTokens:
             claims["org"] = organisation
         if grant is not None:
             claims["grant"] = grant
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
 
     def verify(self, token: str) -> TokenClaims:
         claims = self._checked(token)
