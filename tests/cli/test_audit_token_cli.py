@@ -34,7 +34,7 @@ def test_issue_then_verify_and_audit(cli: Invoke, home: Path) -> None:
     assert cli("audit", "checkpoint").output.startswith("checkpoint at 2 ")
     assert cli("audit", "verify").output.strip() == "ok: 2 entries, last checkpoint at 2"
     issued = app_state().audit.entries_for_party("8712345678937")
-    assert [(r.purpose, r.action, r.grant_id) for r in issued] == [("A.3", "issue_token", "g-17")]
+    assert [(r.purpose, r.action, r.grant_id) for r in issued] == [("A.4", "issue_token", "g-17")]
 
 
 def test_refused_requests_exit_2(cli: Invoke) -> None:
