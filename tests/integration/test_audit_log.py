@@ -295,12 +295,20 @@ def test_customer_sees_accesses_to_own_days_only(log: AuditLog) -> None:
                decision=_allowed("3.1", both), at=T0)  # fmt: skip
     mine = DaySet.of([DayRange(MOVE_IN, date(2026, 11, 23))])
 
-    views = log.entries_for_connection(EAN, mine)
+    log.record(principal=NEW_CUSTOMER, action=Action.READ_DAILY, resource=whole,
+               decision=_allowed("A.1", _days(MOVE_IN, date(2026, 4, 30))), at=T0)  # fmt: skip
+    log.record(principal=OLD_CUSTOMER, action=Action.READ_DAILY, resource=whole,
+               decision=Decision(False, "A.1", None, ("no days left",)), at=T0)  # fmt: skip
+
+    views = log.entries_for_connection(EAN, mine, viewer=NEW_CUSTOMER.party_id)
 
     assert [(v.party, v.allowed) for v in views] == [
         ("Stroom & Co", True),
         ("staff service, Netbeheer Zuid, klantenservice", False),
+        ("you", True),
+        ("another customer", False),
     ]
+    assert log.entries_for_connection(EAN, mine)[2].party == "a customer"
     assert views[0].days == _days(MOVE_IN, date(2026, 4, 30))  # never the old occupant's days
     assert log.entries_for_connection(EAN, DaySet()) == []
     plain = log.entries_for(EAN, mine)

@@ -357,12 +357,16 @@ def days_of(pairs: Iterable[Sequence[str]]) -> DaySet:
 
 
 def customer_view(
-    record: AuditRecord, periods: DaySet, party_name: Callable[[str], str | None]
+    record: AuditRecord,
+    periods: DaySet,
+    party_name: Callable[[str], str | None],
+    viewer_ref: str | None = None,
 ) -> AuditView | None:
     """The entry as the customer of ``periods`` may see it, or None if it is not about them.
 
     Only days inside their own periods are shown (never a previous occupant's); a refused request
-    shows the asked days inside their periods.
+    shows the asked days inside their periods. ``viewer_ref`` (the viewer's pseudonym) tells
+    their own accesses from another customer's attempts.
     """
     if record.event is not AuditEvent.ACCESS_DECISION:
         return None
@@ -374,7 +378,7 @@ def customer_view(
         return None
     return AuditView(
         record.at,
-        _who(record, party_name),
+        _who(record, party_name, viewer_ref),
         record.role,
         record.purpose,
         record.action,
@@ -383,9 +387,13 @@ def customer_view(
     )
 
 
-def _who(record: AuditRecord, party_name: Callable[[str], str | None]) -> str:
+def _who(
+    record: AuditRecord, party_name: Callable[[str], str | None], viewer_ref: str | None
+) -> str:
     if record.role is Role.CUSTOMER:
-        return "customer (own access)"
+        if viewer_ref is None:
+            return "a customer"
+        return "you" if record.principal_ref == viewer_ref else "another customer"
     if record.party is not None:
         return party_name(record.party) or record.party
     role = record.role.value.replace("_", " ")

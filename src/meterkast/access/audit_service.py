@@ -197,8 +197,13 @@ class AuditLog:
             return found
 
     # -- reading -------------------------------------------------------------------------
-    def entries_for_connection(self, ean: str, periods: DaySet) -> list[AuditView]:
-        """Decisions about the connection that touch days of ``periods``, clipped to them."""
+    def entries_for_connection(
+        self, ean: str, periods: DaySet, viewer: str | None = None
+    ) -> list[AuditView]:
+        """Decisions about the connection that touch days of ``periods``, clipped to them.
+
+        ``viewer`` is the reading customer's id: their own accesses then show as "you".
+        """
         if not periods:
             return []
         first, last = periods.ranges[0].first, periods.ranges[-1].last
@@ -211,10 +216,13 @@ class AuditLog:
         )
         with self._engine.connect() as db:
             records = [r for r in (_entry(row).record for row in db.execute(query)) if r]
-        views = (customer_view(r, periods, self._party_name) for r in records)
+        me = None if viewer is None else self.pseudonyms.party(viewer)
+        views = (customer_view(r, periods, self._party_name, me) for r in records)
         return [v for v in views if v is not None]
 
-    def entries_for(self, ean: str, periods: DaySet) -> list[Mapping[str, object]]:
+    def entries_for(
+        self, ean: str, periods: DaySet, viewer: str | None = None
+    ) -> list[Mapping[str, object]]:
         """The ``AccessLogReader`` port: the customer's view as plain mappings."""
         return [
             {
@@ -227,7 +235,7 @@ class AuditLog:
                 "connection_ean": ean,
                 "days": [{"first": r.first, "last": r.last} for r in v.days.ranges],
             }
-            for v in self.entries_for_connection(ean, periods)
+            for v in self.entries_for_connection(ean, periods, viewer)
         ]
 
     def entries_for_party(
