@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from meterkast.access.adapters.anchor import read_anchor, write_anchor
 from meterkast.access.adapters.sql import HeadWriter, audit_checkpoints, audit_entries, audit_head
 from meterkast.access.audit import (
+    ORGANISATION_ROLES,
     AuditRecord,
     AuditView,
     Checkpoint,
@@ -109,8 +110,10 @@ class AuditLog:
             event=AuditEvent.TOKEN_ISSUED,
             role=claims.role,
             principal_ref=self.pseudonyms.party(claims.party_id),
-            party=claims.party_id if claims.role in {Role.SUPPLIER, Role.THIRD_PARTY} else None,
-            organisation=claims.organisation,
+            party=claims.party_id
+            if claims.role in ORGANISATION_ROLES and len(claims.party_id) <= 13
+            else None,
+            organisation=None if claims.organisation is None else claims.organisation[:100],
             purpose=SECURITY_PURPOSE,
             legal_basis=LegalBasis.LEGAL_OBLIGATION,  # GDPR art. 32: security of processing
             action="issue_token",
@@ -121,7 +124,7 @@ class AuditLog:
             days=DaySet(),
             reasons=(f"token {claims.token_id} valid until {claims.expires_at.isoformat()}",),
             policy_version=POLICY_VERSION,
-            grant_id=claims.grant_id,
+            grant_id=None if claims.grant_id is None else claims.grant_id[:64],
             case_id=None,
         )
         return self.append(record)
