@@ -344,3 +344,13 @@ def test_the_anchor_file_catches_a_cut_with_its_checkpoints_deleted(
     assert (verdict.first_bad, verdict.tampering) == (7, Tampering.TRUNCATED)
     anchor.write_text(anchor.read_text().replace('"seq": 8', '"seq": 5'))
     assert (log.verify().first_bad, log.verify().tampering) == (5, Tampering.BAD_CHECKPOINT)
+
+
+def test_appends_where_update_returning_is_missing(
+    engine: Engine, keys: InstanceKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine.dialect, "update_returning", False)  # as SQLite before 3.35
+    log = AuditLog(engine, keys, Clock(), checkpoint_every=4)
+    _record_ten(log)
+    verdict = log.verify()
+    assert verdict.ok and (verdict.entries, verdict.last_checkpoint) == (10, 8)

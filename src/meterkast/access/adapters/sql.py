@@ -83,7 +83,11 @@ class HeadWriter:
         one: sa.ColumnElement[int] = sa.literal_column("1")
         head = audit_head.c
         lock = audit_head.update().where(head.id == one).values(seq=head.seq)
-        self.lock = _Sql(lock.returning(head.seq, head.hash), engine)
+        read = sa.select(head.seq, head.hash).where(head.id == one)
+        # One statement where UPDATE ... RETURNING exists (PostgreSQL, SQLite >= 3.35).
+        returning = engine.dialect.update_returning
+        self.lock = _Sql(lock.returning(head.seq, head.hash) if returning else lock, engine)
+        self.read_head = None if returning else _Sql(read, engine)
         move = audit_head.update().where(head.id == one)
         self.move = _Sql(move.values(seq=sa.bindparam("seq"), hash=sa.bindparam("hash")), engine)
         seq = audit_checkpoints.c.seq
@@ -112,13 +116,15 @@ class HeadWriter:
             self._cursor = cursor
 
         def lock_head(self) -> tuple[int, str]:
-            """Lock the head row until commit and read it, in one statement.
+            """Lock the head row until commit and read it (one statement where RETURNING exists).
 
             An UPDATE is the lock on both backends: PostgreSQL row-locks the head (a waiter
             reads the committed head), and on SQLite the first write takes the database write
             lock before anything is read (a transaction that read first could not upgrade).
             """
             self._writer.lock.run(self._cursor, {})
+            if self._writer.read_head is not None:
+                self._writer.read_head.run(self._cursor, {})
             seq, head_hash = self._cursor.fetchone()
             return int(seq), str(head_hash)
 
