@@ -8,6 +8,10 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
+from meterkast.access.audit_service import AuditLog
+from meterkast.access.group_commit import GroupCommitAudit
+from meterkast.access.instance_keys import InstanceKeys
+from meterkast.access.tokens import BearerTokens
 from meterkast.acquisition.adapters.sql import SqlHeadEndStore
 from meterkast.acquisition.ports import IntervalGrantLookup, NoIntervalGrants
 from meterkast.acquisition.service import HeadEnd
@@ -29,7 +33,7 @@ from meterkast.parties.service import PartiesService
 from meterkast.readings.api import ReadingsSink
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
-from meterkast.settings import CoreSettings, KeySettings, load_settings
+from meterkast.settings import AccessSettings, CoreSettings, KeySettings, load_settings
 from meterkast.synth.service import AreaGenerator
 
 
@@ -41,6 +45,7 @@ class App:
     clock: Clock = field(default=system_clock)
     # The link to meters for key changes; the fleet (simulated meters) plugs in here.
     meter_link: MeterKeyPort | None = None
+    access_settings: AccessSettings = field(default_factory=AccessSettings)
 
     @cached_property
     def engine(self) -> Engine:
@@ -132,6 +137,41 @@ class App:
         while page := self.grid.list_connections(limit=5_000, offset=offset):
             yield from page
             offset += len(page)
+
+    @cached_property
+    def instance_keys(self) -> InstanceKeys:
+        return InstanceKeys(self.settings.home / "keys")
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(
+            self.engine,
+            self.instance_keys,
+            self.clock,
+            checkpoint_every=self.access_settings.audit_checkpoint_interval,
+            party_name=self._party_name,
+            anchor=self.settings.home / "audit-anchor.json",
+        )
+
+    @cached_property
+    def audit_trail(self) -> GroupCommitAudit:
+        """The audit port for servers: concurrent requests share commits."""
+        return GroupCommitAudit(self.audit)
+
+    @cached_property
+    def tokens(self) -> BearerTokens:
+        return BearerTokens(
+            self.instance_keys.token_signing_key,
+            issuer=self.access_settings.token_issuer,
+            default_ttl=self.access_settings.token_default_ttl,
+            clock=self.clock,
+        )
+
+    def _party_name(self, ean: str) -> str | None:
+        try:
+            return self.parties.get_party(ean).name
+        except DomainError:
+            return None
 
     def init(self) -> None:
         """Create the instance folder (private to this user) and migrate the database."""

@@ -5,9 +5,10 @@ Nothing here is built at import: call :func:`load_settings` (the composition roo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +55,41 @@ class KeySettings(BaseSettings):
         gt=0,
         description="How long a per-meter key-change lock holds before others may take it.",
     )
+
+
+class AccessSettings(BaseSettings):
+    """The audit log and bearer tokens."""
+
+    model_config = SettingsConfigDict(env_prefix="METERKAST_", extra="ignore")
+
+    audit_checkpoint_interval: int = Field(
+        default=1000,
+        ge=1,
+        description="Sign a checkpoint of the audit log's head after every this many entries.",
+    )
+    token_default_ttl: timedelta = Field(
+        default=timedelta(hours=1),
+        gt=timedelta(0),
+        le=timedelta(days=30),
+        description="Default bearer token lifetime: 15m, 1h, 7d, seconds or ISO 8601; <= 30 days.",
+    )
+    token_issuer: str = Field(
+        default="meterkast",
+        min_length=1,
+        description="The iss claim tokens are issued with and verified against.",
+    )
+
+    @field_validator("token_default_ttl", mode="before")
+    @classmethod
+    def _short_duration(cls, value: object) -> object:
+        """Accept the CLI's ``15m``/``1h``/``7d`` and bare seconds as well as ISO 8601."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.isdigit():
+                return int(text)
+            if text[-1:] in {"s", "m", "h", "d"} and text[:-1].isdigit():
+                return int(text[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[text[-1]]
+        return value
 
 
 def load_settings() -> CoreSettings:

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, fleet, grid, keys, parties
+from meterkast.cli import area, audit, fleet, grid, keys, parties, token
 from meterkast.cli import register as register_cli
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
@@ -64,6 +64,8 @@ keys.register(app)
 parties.register(app)
 area.register(app)
 register_cli.register(app)
+audit.register(app)
+token.register(app)
 
 
 def main() -> None:

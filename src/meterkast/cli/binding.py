@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "keys status": (NONE,),  # counts and ages only
     "fleet build": ("5.5",),  # smart meter management: provisions meters and their keys
     "read": ("3.1", "3.4"),  # the nightly cycle: readings per connection for the market
+    "audit verify": ("A.4",),  # the security and access audit log
+    "audit checkpoint": ("A.4",),
+    "token issue": ("A.4",),  # issuing credentials is audited under the same activity
+    "token verify": ("A.4",),
     "register export": (NONE,),  # the register describes processing, it holds no person
     "register list": (NONE,),
     "register show": (NONE,),

@@ -37,6 +37,7 @@ def code_column(name: str, codes: type[enum.StrEnum], **kwargs: object) -> sa.Co
 def all_tables() -> sa.MetaData:
     """The metadata with every context's tables registered (imports them for their effect)."""
     from meterkast.access.adapters import grants as _access_grants  # noqa: F401
+    from meterkast.access.adapters import sql as _access  # noqa: F401
     from meterkast.acquisition.adapters import sql as _acquisition  # noqa: F401
     from meterkast.fleet.adapters import sql as _fleet  # noqa: F401
     from meterkast.grid.adapters import sql as _grid  # noqa: F401

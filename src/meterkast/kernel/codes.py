@@ -185,3 +185,10 @@ class ReadOutcome(StrEnum):
     REJECTED = "rejected"  # the frame failed verification: a security event is recorded
     INVALID = "invalid"  # authentic but unusable content (wrong meter, days, falling registers)
     NO_RESPONSE = "no_response"
+
+
+class AuditEvent(StrEnum):
+    """What an audit log entry records."""
+
+    ACCESS_DECISION = "access_decision"  # a policy decision, allowed or denied
+    TOKEN_ISSUED = "token_issued"  # noqa: S105 - an event name: an operator issued a token

@@ -1,0 +1,98 @@
+"""Group commit: every caller returns only once its own record is in a committed batch."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from meterkast.access.audit import AuditRecord, Pseudonyms, decision_record
+from meterkast.access.days import DaySet
+from meterkast.access.group_commit import GroupCommitAudit
+from meterkast.access.instance_keys import Secret
+from meterkast.access.policy import Action, Decision, Principal, Resource
+from meterkast.kernel.codes import LegalBasis, Role
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+NAMES = Pseudonyms(Secret(b"p" * 32))
+
+
+class SlowLog:
+    """Appends to a list; the first write waits so that others queue up behind it."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.batches: list[list[AuditRecord]] = []
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.fail = fail
+
+    def record_of(self, principal: Principal, action: Action, resource: Resource,
+                  decision: Decision, at: datetime) -> AuditRecord:  # fmt: skip
+        return decision_record(principal, action, resource, decision, at, NAMES)
+
+    def append_many(self, records: Sequence[AuditRecord]) -> int:
+        if not self.batches:
+            self.entered.set()
+            self.gate.wait(timeout=5)
+        if self.fail and self.batches:
+            raise RuntimeError("database went away")
+        self.batches.append(list(records))
+        return sum(len(b) for b in self.batches)
+
+
+def _record(i: int) -> AuditRecord:
+    decision = Decision(True, "3.1", LegalBasis.CONTRACT, ("x",), DaySet())
+    resource = Resource(f"8716871400000{i:05d}", date(2026, 1, 1), date(2026, 1, 2))
+    return decision_record(Principal(Role.SUPPLIER, "8712345678920"), Action.READ_DAILY,
+                           resource, decision, T0, NAMES)  # fmt: skip
+
+
+def _call(trail: GroupCommitAudit, i: int, out: dict[int, object]) -> None:
+    record = _record(i)
+    try:
+        out[i] = trail.append(record)
+    except RuntimeError as error:
+        out[i] = error
+
+
+def _run(log: SlowLog, callers: int) -> dict[int, object]:
+    trail = GroupCommitAudit(log, max_batch=5)
+    out: dict[int, object] = {}
+    first = threading.Thread(target=_call, args=(trail, 0, out))
+    first.start()
+    assert log.entered.wait(timeout=5)  # the first caller is writing; the rest must queue
+    others = [threading.Thread(target=_call, args=(trail, i, out)) for i in range(1, callers)]
+    for thread in others:
+        thread.start()
+    log.gate.set()
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    return out
+
+
+def test_waiting_callers_share_batches_and_get_their_own_numbers() -> None:
+    log = SlowLog()
+    out = _run(log, 12)
+    written = [r.subject_ref for batch in log.batches for r in batch]
+    assert len(written) == 12 and len(log.batches) < 12  # some callers shared a transaction
+    assert len(log.batches[0]) == 1 and max(len(b) for b in log.batches) <= 5
+    for i, seq in out.items():  # each caller got the number its own record was written at
+        assert isinstance(seq, int) and written[seq - 1] == _record(i).subject_ref
+
+
+def test_a_failed_batch_fails_every_caller_in_it() -> None:
+    log = SlowLog(fail=True)
+    out = _run(log, 6)
+    assert out[0] == 1 and [len(b) for b in log.batches] == [1]
+    assert all(isinstance(out[i], RuntimeError) for i in range(1, 6))
+
+
+def test_uncontended_append_writes_alone() -> None:
+    log = SlowLog()
+    log.gate.set()
+    trail = GroupCommitAudit(log)
+    decision = Decision(False, "3.1", None, ("no",))
+    trail.record(principal=Principal(Role.CUSTOMER, "C1"), action=Action.READ_DAILY,
+                 resource=Resource("871687140000000011", None, None), decision=decision,
+                 at=T0)  # fmt: skip
+    assert [len(b) for b in log.batches] == [1] and log.batches[0][0].allowed is False
