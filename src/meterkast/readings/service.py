@@ -1,0 +1,288 @@
+"""Use cases of the readings store: intake (validate, estimate, version), reads, retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from meterkast.kernel.clock import Clock
+from meterkast.kernel.codes import Product
+from meterkast.readings.adapters.parquet import EncryptedMonthStore
+from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
+from meterkast.readings.frames import (
+    REGISTERS,
+    electricity_table,
+    from_columns,
+    gas_table,
+    latest,
+    to_columns,
+)
+from meterkast.readings.intervals import decide_intervals, interval_table
+from meterkast.readings.ports import ConnectionFacts
+from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
+from meterkast.readings.validation import NEW, REJECTED, decide
+
+# How far back intake looks for a connection's previous reading (beyond the batch's months).
+LOOKBACK_MONTHS = 3
+# Below this many connections, intake reads their rows by EAN (pruned); above, whole months.
+PRUNED_READ_MAX_EANS = 64
+PRODUCT = {Dataset.ELECTRICITY_DAILY: Product.ELECTRICITY, Dataset.GAS_DAILY: Product.GAS}
+EXPORT_ROWS = {Dataset.ELECTRICITY_DAILY: (2, 3), Dataset.GAS_DAILY: ()}
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    months: list[date]
+    keys_destroyed: int
+
+
+class ReadingsService:
+    """The readings store; implements :class:`meterkast.readings.api.ReadingsSink`."""
+
+    def __init__(
+        self,
+        store: EncryptedMonthStore,
+        facts: ConnectionFacts,
+        clock: Clock,
+        retention_months: int = 24,
+    ) -> None:
+        self._store = store
+        self._facts = facts
+        self._clock = clock
+        self.retention_months = retention_months
+
+    # -- intake (ReadingsSink) --------------------------------------------------------------
+
+    def add_electricity_daily(self, rows: Sequence[ElectricityDaily]) -> IntakeResult:
+        return self.add_daily_table(Dataset.ELECTRICITY_DAILY, electricity_table(rows))
+
+    def add_gas_daily(self, rows: Sequence[GasDaily]) -> IntakeResult:
+        return self.add_daily_table(Dataset.GAS_DAILY, gas_table(rows))
+
+    def add_interval(self, rows: Sequence[IntervalValue]) -> IntakeResult:
+        incoming = interval_table(rows)
+        if incoming.num_rows == 0:
+            return IntakeResult(0, 0, [])
+        with self._store.writing():
+            eans = sorted(set(incoming["ean"].to_pylist()))
+            months = self._months_of(incoming["start"])
+            existing = self._existing(Dataset.INTERVAL, eans, months)
+            facts = self._facts.lookup(eans)
+            status, version, reasons = decide_intervals(incoming, existing, facts)
+            keep = np.flatnonzero(status == NEW)
+            new = incoming.take(pa.array(keep)).set_column(
+                incoming.schema.get_field_index("version"),
+                "version",
+                pa.array(version[keep].astype(np.int16)),
+            )
+            self._append(Dataset.INTERVAL, self._stamp(new), "start")
+        return _result(status, reasons, 0)
+
+    def add_daily_table(self, dataset: Dataset, table: pa.Table) -> IntakeResult:
+        """The columnar intake path (record lists convert to this): validate and store."""
+        if table.num_rows == 0:
+            return IntakeResult(0, 0, [])
+        incoming = to_columns(dataset, table)
+        captured = table["captured_at"].to_numpy() if dataset is Dataset.GAS_DAILY else None
+        with self._store.writing():
+            eans = np.unique(incoming.ean)
+            months = _months_between(incoming.day.min(), incoming.day.max())
+            existing_table = self._existing(dataset, eans.tolist(), months)
+            existing = to_columns(dataset, existing_table)
+            facts = self._facts.lookup(eans.tolist())
+            decision = decide(
+                PRODUCT[dataset],
+                incoming,
+                existing,
+                facts,
+                EXPORT_ROWS[dataset],
+                REGISTERS[dataset],
+            )
+            keep = np.flatnonzero(decision.status == NEW)
+            accepted = incoming.take(keep)
+            accepted.version = decision.version[keep]
+            now = self._clock()
+            parts = [
+                from_columns(
+                    dataset, accepted, now, captured[keep] if captured is not None else None
+                )
+            ]
+            estimates = decision.estimates
+            if estimates is not None and len(estimates):
+                parts.append(from_columns(dataset, estimates, now))
+            self._append(dataset, pa.concat_tables(parts), "day")
+        count = len(estimates) if estimates is not None else 0
+        return _result(decision.status, decision.reasons, count)
+
+    # -- bulk history -----------------------------------------------------------------------
+
+    def write_history(
+        self,
+        tables: Iterable[pa.Table],
+        dataset: Dataset = Dataset.ELECTRICITY_DAILY,
+        *,
+        presorted: bool = False,
+    ) -> int:
+        """Store already-plausible history without validation (demo and benchmark data).
+
+        Each table holds rows of the dataset's schema; ``presorted`` (EAN, then day) tables of
+        a single month are written as they are, the fastest path.
+        """
+        written = 0
+        with self._store.writing():
+            for table in tables:
+                self._append(dataset, table, TIME_COLUMN[dataset], presorted=presorted)
+                written += table.num_rows
+        return written
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def daily(
+        self, dataset: Dataset, ean: str, first: date, last: date, *, all_versions: bool = False
+    ) -> pa.Table:
+        """One connection's daily readings between two days (inclusive), oldest first."""
+        months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
+        parts = [self._store.read_ean(dataset, m, ean) for m in months]
+        table = pa.concat_tables(parts) if parts else SCHEMAS[dataset].empty_table()
+        table = table.filter(
+            pc.and_(pc.greater_equal(table["day"], first), pc.less_equal(table["day"], last))
+        )
+        if not all_versions:
+            table = latest(table, dataset)
+        return table.sort_by([("day", "ascending"), ("version", "ascending")])
+
+    def intervals(self, ean: str, start: datetime, end: datetime) -> pa.Table:
+        months = [
+            m
+            for m in self._store.months()
+            if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
+        ]
+        parts = [self._store.read_ean(Dataset.INTERVAL, m, ean) for m in months]
+        table = pa.concat_tables(parts) if parts else SCHEMAS[Dataset.INTERVAL].empty_table()
+        table = table.filter(
+            pc.and_(pc.greater_equal(table["start"], start), pc.less(table["start"], end))
+        )
+        return latest(table, Dataset.INTERVAL).sort_by("start")
+
+    def month(self, dataset: Dataset, month: date, *, all_versions: bool = False) -> pa.Table:
+        """A whole month, every connection: the batch-job path (hand it to DuckDB as Arrow)."""
+        table = self._store.read_month(dataset, first_of_month(month))
+        return table if all_versions else latest(table, dataset)
+
+    def months(self) -> list[date]:
+        return self._store.months()
+
+    def compact(self, month: date) -> None:
+        with self._store.writing():
+            for dataset in Dataset:
+                self._store.compact(dataset, first_of_month(month))
+
+    # -- retention --------------------------------------------------------------------------
+
+    def retention_cutoff(self, as_of: date) -> date:
+        """The oldest month still kept on ``as_of``: everything before it is purged."""
+        return add_months(first_of_month(as_of), -self.retention_months)
+
+    def purge(self, as_of: date | None = None) -> PurgeResult:
+        """Remove every month older than the retention window and destroy its data key."""
+        day = as_of or self._clock().date()
+        cutoff = self.retention_cutoff(day)
+        purged = []
+        with self._store.writing():
+            for month in self._store.months():
+                if month < cutoff:
+                    self._store.drop_month(month)
+                    purged.append(month)
+            self._store.remove_orphans()
+        return PurgeResult(purged, len(purged))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _existing(self, dataset: Dataset, eans: list[str], months: list[date]) -> pa.Table:
+        """Latest stored rows of ``eans`` in ``months`` plus one month either side, and
+        further back (up to LOOKBACK_MONTHS) for connections with nothing stored there."""
+        stored = set(self._store.months())
+        window = [add_months(months[0], -1), *months, add_months(months[-1], 1)]
+        parts = [self._read(dataset, m, eans) for m in window if m in stored]
+        missing = set(eans)
+        for part in parts:
+            missing -= set(pc.unique(part["ean"]).to_pylist())
+        back = add_months(months[0], -1)
+        for _ in range(LOOKBACK_MONTHS):
+            if not missing:
+                break
+            back = add_months(back, -1)
+            if back in stored:
+                part = self._read(dataset, back, sorted(missing))
+                missing -= set(pc.unique(part["ean"]).to_pylist())
+                parts.append(part)
+        if not parts:
+            return SCHEMAS[dataset].empty_table()
+        return latest(pa.concat_tables(parts), dataset)
+
+    def _read(self, dataset: Dataset, month: date, eans: list[str]) -> pa.Table:
+        if len(eans) <= PRUNED_READ_MAX_EANS:
+            parts = [self._store.read_ean(dataset, month, ean) for ean in eans]
+            return pa.concat_tables(parts)
+        table = self._store.read_month(dataset, month)
+        return table.filter(pc.is_in(table["ean"], pa.array(eans)))
+
+    def _months_of(self, starts: pa.ChunkedArray) -> list[date]:
+        days = starts.to_numpy().astype("datetime64[D]")
+        return _months_between(days.min(), days.max())
+
+    def _stamp(self, table: pa.Table) -> pa.Table:
+        now = np.datetime64(self._clock().astimezone(UTC).replace(tzinfo=None), "us")
+        index = table.schema.get_field_index("recorded_at")
+        column = pa.array(np.full(table.num_rows, now), pa.timestamp("us", tz="UTC"))
+        return table.set_column(index, "recorded_at", column)
+
+    def _append(
+        self, dataset: Dataset, table: pa.Table, time_column: str, *, presorted: bool = False
+    ) -> None:
+        if table.num_rows == 0:
+            return
+        month = table[time_column].to_numpy().astype("datetime64[M]")
+        for value in np.unique(month):
+            part = table if np.unique(month).size == 1 else table.filter(pa.array(month == value))
+            self._store.append(dataset, value.astype(date), part, presorted=presorted)
+
+
+def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:
+    month = first_of_month(_to_date(first))
+    end = _to_date(last)
+    months = []
+    while month <= end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _to_date(value: np.datetime64) -> date:
+    day = value.astype("datetime64[D]").item()
+    assert isinstance(day, date)  # noqa: S101  # a day-unit datetime64 always gives a date
+    return day
+
+
+def _result(status: np.ndarray, reasons: dict[int, str], estimated: int) -> IntakeResult:
+    rejected = sorted((row, reasons[row]) for row in np.flatnonzero(status == REJECTED).tolist())
+    return IntakeResult(
+        stored=int((status == NEW).sum()),
+        duplicates=int((status == 1).sum()),
+        rejected=rejected,
+        estimated=estimated,
+    )

@@ -1,0 +1,336 @@
+"""Validation and gap estimation of cumulative daily registers, column-wise (pure, no I/O).
+
+Rules (the *why* of each number is in its constant's comment):
+
+* Per connection and meter series, registers never decrease from one reading to the next; a
+  meter exchange starts a new, higher ``series`` number, and a series never goes back in time.
+* The average daily increase between consecutive readings stays within the connection's limit:
+  the lower of what the capacity can physically deliver in a day and ``SJV_FACTOR`` times the
+  busiest day the annual consumption (SJV) predicts. Feed-in is bounded by the solar kWp.
+* A customer's own reading must also be close to expectation: the use since the previous
+  reading may not exceed ``CUSTOMER_FACTOR`` times the profile-expected use plus a margin.
+* The same reading twice is a duplicate; a different value for a stored day is a new version;
+  an estimate never replaces a measured value.
+* Days between two accepted readings of one series are filled with estimates that split the
+  increase over the days by profile shares (see :mod:`meterkast.readings.profiles`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from meterkast.kernel.codes import Product, ReadingQuality, ReadingSource
+from meterkast.readings.ports import ConnectionFact
+from meterkast.readings.profiles import MONTH_SHARES, SOLAR_SHARES, day_shares
+
+VOLTS = 230
+# A day with ten times the busiest expected day is not a household pattern but an error.
+SJV_FACTOR = 10.0
+# Floors so a tiny or missing SJV does not reject ordinary use: 24 kWh, 10 m3 a day.
+FLOOR_PER_DAY = {Product.ELECTRICITY: 24_000.0, Product.GAS: 10_000.0}
+# Feed-in per kWp on the sunniest day is about 7 kWh; 8 leaves room, plus 2 kWh for noise.
+EXPORT_WH_PER_KWP_DAY = 8_000.0
+EXPORT_FLOOR_WH = 2_000.0
+# A customer reading may show up to three times the expected use, plus 5 % of the SJV.
+CUSTOMER_FACTOR = 3.0
+CUSTOMER_MARGIN = 0.05
+UNIT_PER_ANNUAL = {Product.ELECTRICITY: 1000.0, Product.GAS: 1000.0}  # kWh->Wh, m3->dm3
+
+NEW, DUPLICATE, REJECTED = 0, 1, 2
+ESTIMATED = ReadingQuality.ESTIMATED.value
+CUSTOMER = ReadingSource.CUSTOMER.value
+_EPOCH_DAY_LIMIT = 1_000_000  # days since 1970 fit well below this: key = code * limit + day
+
+
+@dataclass
+class DailyColumns:
+    """Daily register rows as arrays; ``registers`` has one row per register (k x n)."""
+
+    ean: np.ndarray  # str
+    day: np.ndarray  # datetime64[D]
+    series: np.ndarray  # int64
+    registers: np.ndarray  # int64, shape (k, n)
+    source: np.ndarray  # str
+    quality: np.ndarray  # str
+    version: np.ndarray  # int64; 0 for incoming rows
+
+    def __len__(self) -> int:
+        return int(self.day.size)
+
+    def take(self, index: np.ndarray) -> DailyColumns:
+        return DailyColumns(
+            self.ean[index],
+            self.day[index],
+            self.series[index],
+            self.registers[:, index],
+            self.source[index],
+            self.quality[index],
+            self.version[index],
+        )
+
+
+@dataclass
+class Limits:
+    """Per-EAN daily bounds, aligned to an array of EANs."""
+
+    import_per_day: np.ndarray
+    export_per_day: np.ndarray
+    annual: np.ndarray  # SJV in Wh or dm3
+
+
+def limits_for(product: Product, facts: Sequence[ConnectionFact]) -> Limits:
+    peak_share = float((MONTH_SHARES[product] / 31.0).max() * 31.0 / 28.0)  # busiest day
+    unit = UNIT_PER_ANNUAL[product]
+    annual = np.array([f.expected_annual * unit for f in facts], dtype=np.float64)
+    if product is Product.ELECTRICITY:
+        capacity = np.array(
+            [f.capacity_amps * f.phases * VOLTS * 24.0 for f in facts], dtype=np.float64
+        )
+    else:
+        capacity = np.array([f.gas_max_m3h * 24.0 * unit for f in facts], dtype=np.float64)
+    capacity = np.where(capacity > 0, capacity, np.inf)  # unknown capacity: SJV bound only
+    by_sjv = np.maximum(SJV_FACTOR * annual * peak_share, FLOOR_PER_DAY[product])
+    kwp = np.array([f.solar_kwp for f in facts], dtype=np.float64)
+    export = np.minimum(capacity, kwp * EXPORT_WH_PER_KWP_DAY + EXPORT_FLOOR_WH)
+    return Limits(np.minimum(capacity, by_sjv), export, annual)
+
+
+@dataclass
+class Decision:
+    status: np.ndarray  # per incoming row: NEW, DUPLICATE or REJECTED
+    version: np.ndarray  # version to store for NEW rows
+    reasons: dict[int, str] = field(default_factory=dict)
+    estimates: DailyColumns | None = None
+
+
+class _Shares:
+    """Cumulative profile shares over a day range, so any span's share is one subtraction."""
+
+    def __init__(self, first: np.datetime64, last: np.datetime64, shares: np.ndarray) -> None:
+        self.first = first
+        days = np.arange(first, last + np.timedelta64(1, "D"))
+        self.cumulative = np.concatenate([[0.0], np.cumsum(day_shares(days, shares))])
+
+    def span(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Share of the year's volume used from day ``start`` up to (not including) ``end``."""
+        a = (start - self.first).astype(np.int64)
+        b = (end - self.first).astype(np.int64)
+        result: np.ndarray = self.cumulative[b] - self.cumulative[a]
+        return result
+
+
+def decide(
+    product: Product,
+    incoming: DailyColumns,
+    existing: DailyColumns,
+    facts: Mapping[str, ConnectionFact],
+    export_rows: tuple[int, ...],
+    register_names: tuple[str, ...],
+) -> Decision:
+    """Decide on every incoming row against the stored latest versions of its connections."""
+    n = len(incoming)
+    status = np.zeros(n, dtype=np.int8)
+    version = np.ones(n, dtype=np.int64)
+    reasons: dict[int, str] = {}
+
+    def reject(rows: np.ndarray, reason: str) -> None:
+        for row in rows.tolist():
+            if status[row] != REJECTED:
+                status[row] = REJECTED
+                reasons[row] = reason
+
+    # One integer code per EAN across both sides, and one integer key per (EAN, day).
+    all_eans, codes = np.unique(np.concatenate([existing.ean, incoming.ean]), return_inverse=True)
+    e_code, i_code = codes[: len(existing)], codes[len(existing) :]
+    found = [facts.get(str(ean)) for ean in all_eans.tolist()]
+    known = np.array([f is not None and f.product is product for f in found], dtype=bool)
+    placeholder = ConnectionFact("", product, 0.0)
+    limits = limits_for(product, [f if f is not None else placeholder for f in found])
+    limit_index = np.arange(all_eans.size)
+
+    reject(np.flatnonzero(~known[i_code]), f"unknown {product.value} connection")
+    reject(np.flatnonzero((incoming.registers < 0).any(axis=0)), "negative register value")
+    reject(np.flatnonzero(incoming.series < 1), "series must be 1 or higher")
+    e_key = e_code * _EPOCH_DAY_LIMIT + existing.day.astype(np.int64)
+    i_key = i_code * _EPOCH_DAY_LIMIT + incoming.day.astype(np.int64)
+    values_in = np.vstack([incoming.registers, incoming.series[None, :]])
+
+    # The same day twice in one batch: identical is a duplicate, different is refused.
+    order = np.argsort(i_key, kind="stable")
+    repeat = np.flatnonzero(i_key[order][1:] == i_key[order][:-1])
+    for position in repeat.tolist():
+        first, second = order[position], order[position + 1]
+        if (values_in[:, first] == values_in[:, second]).all():
+            status[second] = max(status[second], DUPLICATE)
+        else:
+            reject(np.array([second]), "two different readings for the same day in one batch")
+
+    # Against what is stored: identical is a duplicate, different is a new version.
+    match = _find(e_key, i_key)
+    hit = match >= 0
+    rows = np.flatnonzero(hit)
+    if rows.size:
+        m = match[rows]
+        values_ex = np.vstack([existing.registers[:, m], existing.series[None, m]])
+        same = (values_ex == values_in[:, rows]).all(axis=0)
+        dup = rows[same & (status[rows] == NEW)]
+        status[dup] = DUPLICATE
+        measured_there = existing.quality[m] != ReadingQuality.ESTIMATED.value
+        reject(
+            rows[~same & measured_there & (incoming.quality[rows] == ESTIMATED)],
+            "an estimate cannot replace a measured reading",
+        )
+        version[rows] = existing.version[m] + 1
+
+    # Consecutive-reading checks over the anchors (non-estimated stored rows and candidates).
+    first_day = min(
+        incoming.day.min() if n else np.datetime64("2000-01-01"),
+        existing.day.min() if len(existing) else np.datetime64("2100-01-01"),
+    )
+    last_day = max(
+        incoming.day.max() if n else np.datetime64("2000-01-01"),
+        existing.day.max() if len(existing) else np.datetime64("1970-01-01"),
+    )
+    profile = product_shares(product, export_rows, registers=incoming.registers.shape[0])
+    shares = [_Shares(first_day, last_day, s) for s in profile]
+    measured_stored = existing.quality != ReadingQuality.ESTIMATED.value
+    for _round in range(10):
+        candidates = np.flatnonzero(status == NEW)
+        replaced = np.zeros(len(existing), dtype=bool)
+        replaced[match[candidates][match[candidates] >= 0]] = True
+        stored_anchor = measured_stored & ~replaced
+        anchors_e = np.flatnonzero(stored_anchor)
+        a_code = np.concatenate([e_code[anchors_e], i_code[candidates]])
+        a_day = np.concatenate([existing.day[anchors_e], incoming.day[candidates]])
+        a_series = np.concatenate([existing.series[anchors_e], incoming.series[candidates]])
+        a_regs = np.hstack([existing.registers[:, anchors_e], incoming.registers[:, candidates]])
+        a_row = np.concatenate([np.full(anchors_e.size, -1), candidates])  # incoming row or -1
+        a_customer = np.concatenate(
+            [np.zeros(anchors_e.size, bool), incoming.source[candidates] == CUSTOMER]
+        )
+        order = np.lexsort((a_day, a_code))
+        a_code, a_day, a_series = a_code[order], a_day[order], a_series[order]
+        a_regs, a_row, a_customer = a_regs[:, order], a_row[order], a_customer[order]
+        pair = np.flatnonzero(a_code[1:] == a_code[:-1])
+        prev, cur = pair, pair + 1
+        bad = np.zeros(pair.size, dtype=bool)
+        why = np.empty(pair.size, dtype=object)
+        series_back = a_series[cur] < a_series[prev]
+        why[series_back] = "series number lower than an earlier reading's (meter exchange order)"
+        bad |= series_back
+        same = a_series[cur] == a_series[prev]
+        delta = a_regs[:, cur] - a_regs[:, prev]
+        days = (a_day[cur] - a_day[prev]).astype(np.int64)
+        for k, name in enumerate(register_names):
+            down = same & (delta[k] < 0) & ~bad
+            why[down] = f"{name} lower than the previous reading (same meter series)"
+            bad |= down
+        lim_pos = limit_index[a_code[cur]]
+        imports = [k for k in range(len(register_names)) if k not in export_rows]
+        used = delta[imports].sum(axis=0)
+        over = same & ~bad & (used > limits.import_per_day[lim_pos] * days)
+        why[over] = "implausible consumption for the connection's capacity and SJV"
+        bad |= over
+        if export_rows:
+            fed = delta[list(export_rows)].sum(axis=0)
+            over = same & ~bad & (fed > limits.export_per_day[lim_pos] * days)
+            why[over] = "implausible feed-in for the connection's production capacity"
+            bad |= over
+        expected = limits.annual[lim_pos] * shares[imports[0]].span(a_day[prev], a_day[cur])
+        allowed = CUSTOMER_FACTOR * expected + CUSTOMER_MARGIN * limits.annual[lim_pos]
+        over = a_customer[cur] & same & ~bad & (used > allowed)
+        why[over] = "customer reading implausible: use since the last reading far above expected"
+        bad |= over
+        blamed = np.where(a_row[cur] >= 0, a_row[cur], a_row[prev])
+        newly = [(int(r), str(w)) for r, w in zip(blamed[bad], why[bad], strict=True) if r >= 0]
+        if not newly:
+            break
+        for row, reason in newly:
+            reject(np.array([row]), reason)
+
+    gap = same & (days > 1) & ((a_row[cur] >= 0) | (a_row[prev] >= 0))
+    estimates = _estimates(
+        all_eans[a_code[prev[gap]]],
+        a_day[prev[gap]],
+        a_day[cur[gap]],
+        a_series[prev[gap]],
+        a_regs[:, prev[gap]],
+        a_regs[:, cur[gap]],
+        shares,
+    )
+    return Decision(status, version, reasons, _versioned(estimates, existing, e_key, all_eans))
+
+
+def product_shares(
+    product: Product, export_rows: tuple[int, ...], registers: int
+) -> list[np.ndarray]:
+    """The profile each register follows: consumption profile, solar profile for feed-in."""
+    return [SOLAR_SHARES if k in export_rows else MONTH_SHARES[product] for k in range(registers)]
+
+
+def _estimates(
+    eans: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    series: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    shares: list[_Shares],
+) -> DailyColumns:
+    """Registers for the days strictly between each (start, end) pair, split by profile."""
+    span = (end - start).astype(np.int64)
+    inner = span - 1
+    total = int(inner.sum())
+    pair = np.repeat(np.arange(span.size), inner)
+    offset = np.arange(total) - np.repeat(np.cumsum(inner) - inner, inner) + 1
+    days = start[pair] + offset.astype("timedelta64[D]")
+    registers = np.empty((low.shape[0], total), dtype=np.int64)
+    for k, share in enumerate(shares):
+        whole = share.span(start, end)
+        part = share.span(start[pair], days)
+        fraction = np.where(whole[pair] > 0, part / np.where(whole[pair] > 0, whole[pair], 1), 0)
+        registers[k] = low[k, pair] + np.floor((high[k, pair] - low[k, pair]) * fraction)
+    return DailyColumns(
+        eans[pair],
+        days,
+        series[pair],
+        registers,
+        np.full(total, ReadingSource.ESTIMATE.value),
+        np.full(total, ReadingQuality.ESTIMATED.value),
+        np.ones(total, dtype=np.int64),
+    )
+
+
+def _find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Position in ``keys`` of each wanted key (keys are unique), or -1."""
+    if keys.size == 0:
+        return np.full(wanted.size, -1, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    pos = np.minimum(np.searchsorted(keys[order], wanted), keys.size - 1)
+    return np.where(keys[order][pos] == wanted, order[pos], -1)
+
+
+def _versioned(
+    estimates: DailyColumns, existing: DailyColumns, e_key: np.ndarray, all_eans: np.ndarray
+) -> DailyColumns:
+    """Drop estimates equal to what is stored; number the rest after the stored version."""
+    if not len(estimates):
+        return estimates
+    codes = np.searchsorted(all_eans, estimates.ean)
+    key = codes * _EPOCH_DAY_LIMIT + estimates.day.astype(np.int64)
+    found = _find(e_key, key)
+    hit = found >= 0
+    keep = np.ones(len(estimates), dtype=bool)
+    version = np.ones(len(estimates), dtype=np.int64)
+    if hit.any():
+        m = found[hit]
+        same = (existing.registers[:, m] == estimates.registers[:, hit]).all(axis=0) & (
+            existing.series[m] == estimates.series[hit]
+        )
+        keep[np.flatnonzero(hit)[same]] = False
+        version[hit] = existing.version[m] + 1
+    estimates.version = version
+    return estimates.take(np.flatnonzero(keep))
