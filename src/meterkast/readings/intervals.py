@@ -54,17 +54,21 @@ def decide_intervals(
     starts = incoming["start"].to_numpy().astype("datetime64[s]").astype(np.int64)
     values = incoming["value"].to_numpy()
     quality = incoming["quality"].to_pylist()
-    stored = {
-        (e, int(t)): (int(v), int(ver), q)
-        for e, t, v, ver, q in zip(
-            existing["ean"].to_pylist(),
-            existing["start"].to_numpy().astype("datetime64[s]").astype(np.int64),
-            existing["value"].to_numpy(),
-            existing["version"].to_numpy(),
-            existing["quality"].to_pylist(),
-            strict=True,
-        )
-    }
+    source = incoming["source"].to_pylist()
+    stored: dict[tuple[str, int], tuple[int, int, str]] = {}  # latest version per interval
+    readings: set[tuple[str, int, int, str]] = set()  # every stored (interval, value, source)
+    for e, t, v, ver, q, src in zip(
+        existing["ean"].to_pylist(),
+        existing["start"].to_numpy().astype("datetime64[s]").astype(np.int64).tolist(),
+        existing["value"].to_pylist(),
+        existing["version"].to_pylist(),
+        existing["quality"].to_pylist(),
+        existing["source"].to_pylist(),
+        strict=True,
+    ):
+        readings.add((e, t, v, src))
+        if (e, t) not in stored or stored[(e, t)][1] < ver:
+            stored[(e, t)] = (v, ver, q)
     seen: dict[tuple[str, int], int] = {}
 
     def reject(row: int, reason: str) -> None:
@@ -87,6 +91,8 @@ def decide_intervals(
                 status[row] = DUPLICATE
             else:
                 reject(row, "two different values for the same interval in one batch")
+        elif (*key, int(values[row]), source[row]) in readings:
+            status[row] = DUPLICATE
         elif key in stored:
             value, stored_version, stored_quality = stored[key]
             if value == values[row]:

@@ -29,8 +29,8 @@ from meterkast.readings.validation import NEW, REJECTED, decide
 
 # How far back intake looks for a connection's previous reading (beyond the batch's months).
 LOOKBACK_MONTHS = 3
-# Below this many connections, intake reads their rows by EAN (pruned); above, whole months.
-PRUNED_READ_MAX_EANS = 64
+# A month with more files than this is compacted into one after an intake (reads stay fast).
+COMPACT_AFTER_FILES = 8
 PRODUCT = {Dataset.ELECTRICITY_DAILY: Product.ELECTRICITY, Dataset.GAS_DAILY: Product.GAS}
 EXPORT_ROWS = {Dataset.ELECTRICITY_DAILY: (2, 3), Dataset.GAS_DAILY: ()}
 
@@ -213,7 +213,7 @@ class ReadingsService:
     # -- helpers ----------------------------------------------------------------------------
 
     def _existing(self, dataset: Dataset, eans: list[str], months: list[date]) -> pa.Table:
-        """Latest stored rows of ``eans`` in ``months`` plus one month either side, and
+        """Stored rows (all versions) of ``eans`` in ``months`` plus one month either side, and
         further back (up to LOOKBACK_MONTHS) for connections with nothing stored there."""
         stored = set(self._store.months())
         window = [add_months(months[0], -1), *months, add_months(months[-1], 1)]
@@ -232,14 +232,10 @@ class ReadingsService:
                 parts.append(part)
         if not parts:
             return SCHEMAS[dataset].empty_table()
-        return latest(pa.concat_tables(parts), dataset)
+        return pa.concat_tables(parts)
 
     def _read(self, dataset: Dataset, month: date, eans: list[str]) -> pa.Table:
-        if len(eans) <= PRUNED_READ_MAX_EANS:
-            parts = [self._store.read_ean(dataset, month, ean) for ean in eans]
-            return pa.concat_tables(parts)
-        table = self._store.read_month(dataset, month)
-        return table.filter(pc.is_in(table["ean"], pa.array(eans)))
+        return self._store.read_eans(dataset, month, eans)
 
     def _months_of(self, starts: pa.ChunkedArray) -> list[date]:
         days = starts.to_numpy().astype("datetime64[D]")
@@ -259,7 +255,10 @@ class ReadingsService:
         month = table[time_column].to_numpy().astype("datetime64[M]")
         for value in np.unique(month):
             part = table if np.unique(month).size == 1 else table.filter(pa.array(month == value))
-            self._store.append(dataset, value.astype(date), part, presorted=presorted)
+            month_start = value.astype(date)
+            self._store.append(dataset, month_start, part, presorted=presorted)
+            if len(self._store.files(dataset, month_start)) > COMPACT_AFTER_FILES:
+                self._store.compact(dataset, month_start)
 
 
 def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:

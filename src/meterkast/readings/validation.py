@@ -125,12 +125,16 @@ class _Shares:
 def decide(
     product: Product,
     incoming: DailyColumns,
-    existing: DailyColumns,
+    stored: DailyColumns,
     facts: Mapping[str, ConnectionFact],
     export_rows: tuple[int, ...],
     register_names: tuple[str, ...],
 ) -> Decision:
-    """Decide on every incoming row against the stored latest versions of its connections."""
+    """Decide on every incoming row against the stored rows (all versions) of its connections.
+
+    Checks compare with the latest version of each day; idempotence compares with every stored
+    version, so replaying an old batch after a correction changes nothing.
+    """
     n = len(incoming)
     status = np.zeros(n, dtype=np.int8)
     version = np.ones(n, dtype=np.int64)
@@ -143,8 +147,10 @@ def decide(
                 reasons[row] = reason
 
     # One integer code per EAN across both sides, and one integer key per (EAN, day).
-    all_eans, codes = np.unique(np.concatenate([existing.ean, incoming.ean]), return_inverse=True)
-    e_code, i_code = codes[: len(existing)], codes[len(existing) :]
+    all_eans, codes = np.unique(np.concatenate([stored.ean, incoming.ean]), return_inverse=True)
+    s_code, i_code = codes[: len(stored)], codes[len(stored) :]
+    latest_rows = _latest_rows(s_code, stored)
+    existing, e_code = stored.take(latest_rows), s_code[latest_rows]
     found = [facts.get(str(ean)) for ean in all_eans.tolist()]
     known = np.array([f is not None and f.product is product for f in found], dtype=bool)
     placeholder = ConnectionFact("", product, 0.0)
@@ -168,7 +174,11 @@ def decide(
         else:
             reject(np.array([second]), "two different readings for the same day in one batch")
 
-    # Against what is stored: identical is a duplicate, different is a new version.
+    # The same reading (values and source) already stored in any version is a duplicate.
+    already = _rows_in(_signature(i_code, incoming), _signature(s_code, stored))
+    status[already & (status == NEW)] = DUPLICATE
+
+    # Against the latest version: identical is a duplicate, different is a new version.
     match = _find(e_key, i_key)
     hit = match >= 0
     rows = np.flatnonzero(hit)
@@ -302,6 +312,35 @@ def _estimates(
         np.full(total, ReadingQuality.ESTIMATED.value),
         np.ones(total, dtype=np.int64),
     )
+
+
+def _latest_rows(code: np.ndarray, rows: DailyColumns) -> np.ndarray:
+    """Indices of the highest version of each (EAN code, day)."""
+    order = np.lexsort((rows.version, rows.day.astype(np.int64), code))
+    key = code[order] * _EPOCH_DAY_LIMIT + rows.day[order].astype(np.int64)
+    last = np.ones(order.size, dtype=bool)
+    last[:-1] = key[1:] != key[:-1]
+    result: np.ndarray = order[last]
+    return result
+
+
+_SOURCES = np.array(sorted(s.value for s in ReadingSource))
+
+
+def _signature(code: np.ndarray, rows: DailyColumns) -> np.ndarray:
+    """One integer row per reading: what makes two readings 'the same reading'."""
+    source = np.searchsorted(_SOURCES, rows.source)
+    parts = [code, rows.day.astype(np.int64), *rows.registers, rows.series, source]
+    return np.stack([np.asarray(p, dtype=np.int64) for p in parts], axis=1)
+
+
+def _rows_in(wanted: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """For each row of ``wanted``, whether ``pool`` holds an identical row."""
+    if pool.shape[0] == 0 or wanted.shape[0] == 0:
+        return np.zeros(wanted.shape[0], dtype=bool)
+    _, inverse = np.unique(np.vstack([pool, wanted]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return np.isin(inverse[pool.shape[0] :], inverse[: pool.shape[0]])
 
 
 def _find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
