@@ -12,7 +12,12 @@ from meterkast.db.migrate import upgrade
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, system_clock
 from meterkast.parties.service import PartiesService
-from meterkast.settings import CoreSettings, load_settings
+from meterkast.readings.adapters.facts import GridConnectionFacts
+from meterkast.readings.adapters.fake_keys import FakeDataKeyService
+from meterkast.readings.adapters.parquet import EncryptedMonthStore
+from meterkast.readings.ports import DataKeyService
+from meterkast.readings.service import ReadingsService
+from meterkast.settings import CoreSettings, ReadingsSettings, load_settings
 
 
 @dataclass
@@ -21,6 +26,7 @@ class App:
 
     settings: CoreSettings
     clock: Clock = field(default=system_clock)
+    readings_settings: ReadingsSettings = field(default_factory=ReadingsSettings)
 
     @cached_property
     def engine(self) -> Engine:
@@ -33,6 +39,26 @@ class App:
     @cached_property
     def parties(self) -> PartiesService:
         return PartiesService(self.engine)
+
+    @cached_property
+    def data_keys(self) -> DataKeyService:
+        # Stand-in until the crypto-server's data-key service (meterkast.keys) is wired here.
+        return FakeDataKeyService(self.settings.home / "keys" / "data-keys.json")
+
+    @cached_property
+    def readings(self) -> ReadingsService:
+        settings = self.readings_settings
+        store = EncryptedMonthStore(
+            settings.resolved_dir(self.settings.home),
+            self.data_keys,
+            row_group_rows=settings.readings_row_group_rows,
+        )
+        return ReadingsService(
+            store,
+            GridConnectionFacts(self.grid),
+            self.clock,
+            retention_months=settings.readings_retention_months,
+        )
 
     def init(self) -> None:
         """Create the instance folder (private to this user) and migrate the database."""

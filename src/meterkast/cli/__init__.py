@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import grid, parties
+from meterkast.cli import grid, parties, readings
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
 
@@ -59,6 +59,7 @@ def init() -> None:
 
 grid.register(app)
 parties.register(app)
+readings.register(app)
 
 
 def main() -> None:
