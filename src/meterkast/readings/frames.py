@@ -126,5 +126,18 @@ def latest(table: pa.Table, dataset: Dataset) -> pa.Table:
     return table.take(pa.array(order[last]))
 
 
+def one_connection(table: pa.Table, time_column: str, *, latest_only: bool) -> pa.Table:
+    """One connection's rows in time order (then version); only the latest if asked."""
+    time = table[time_column].to_numpy().astype(np.int64)
+    version = table["version"].to_numpy()
+    order = np.lexsort((version, time))
+    if latest_only and order.size:
+        ordered = time[order]
+        last = np.ones(order.size, dtype=bool)
+        last[:-1] = ordered[1:] != ordered[:-1]
+        order = order[last]
+    return table.take(pa.array(order))
+
+
 def month_of(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[M]")

@@ -86,7 +86,9 @@ class EncryptedMonthStore:
         self._row_group_rows = row_group_rows
         self._new_factory()
         self._open: dict[Path, _OpenFile] = {}
-        self._manifests: dict[date, dict[str, list[str]]] = {}
+        self._manifests: dict[date, tuple[int, dict[str, list[str]]]] = {}
+        self._months: tuple[int, list[date]] | None = None
+        self._file_lists: dict[tuple[Dataset, date], tuple[object, list[_OpenFile]]] = {}
 
     def _new_factory(self) -> None:
         keys = self._keys
@@ -99,22 +101,34 @@ class EncryptedMonthStore:
     # -- manifest ---------------------------------------------------------------------------
 
     def months(self) -> list[date]:
-        if not self.root.exists():
+        """Committed months, oldest first (cached until the store folder changes)."""
+        try:
+            stamp = self.root.stat().st_mtime_ns
+        except FileNotFoundError:
             return []
+        if self._months is not None and self._months[0] == stamp:
+            return self._months[1]
         found = []
         for child in self.root.iterdir():
             if (child / MANIFEST).exists():
                 year, month = child.name.split("-")
                 found.append(date(int(year), int(month), 1))
-        return sorted(found)
+        self._months = (stamp, sorted(found))
+        return self._months[1]
 
     def _manifest(self, month: date) -> dict[str, list[str]]:
+        """A month's manifest, cached until its folder changes (another writer committed)."""
+        folder = self.root / month_dir_name(month)
+        try:
+            stamp = folder.stat().st_mtime_ns
+        except FileNotFoundError:
+            return {}
         cached = self._manifests.get(month)
-        if cached is not None:
-            return cached
-        path = self.root / month_dir_name(month) / MANIFEST
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        path = folder / MANIFEST
         manifest: dict[str, list[str]] = json.loads(path.read_text()) if path.exists() else {}
-        self._manifests[month] = manifest
+        self._manifests[month] = (stamp, manifest)
         return manifest
 
     def files(self, dataset: Dataset, month: date) -> list[Path]:
@@ -124,13 +138,19 @@ class EncryptedMonthStore:
     def _commit(self, month: date, manifest: dict[str, list[str]]) -> None:
         folder = self.root / month_dir_name(month)
         tmp = folder / f".{MANIFEST}.tmp"
+        new_month = not (folder / MANIFEST).exists()
         with tmp.open("w") as handle:
             json.dump(manifest, handle, sort_keys=True)
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(folder / MANIFEST)
         _fsync_dir(folder)
-        self._manifests[month] = manifest
+        self._manifests.pop(month, None)
+        if new_month:  # touch the store folder so every reader's month list refreshes
+            marker = self.root / ".months"
+            marker.with_suffix(".tmp").write_text(f"{month:%Y-%m}")
+            marker.with_suffix(".tmp").replace(marker)
+            self._months = None
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -223,6 +243,16 @@ class EncryptedMonthStore:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def _month_files(self, dataset: Dataset, month: date) -> list[_OpenFile]:
+        """The opened files of a month, cached for as long as its manifest is unchanged."""
+        manifest = self._manifest(month)
+        cached = self._file_lists.get((dataset, month))
+        if cached is not None and cached[0] is manifest:
+            return cached[1]
+        opened = [self._opened(path) for path in self.files(dataset, month)]
+        self._file_lists[(dataset, month)] = (manifest, opened)
+        return opened
+
     def _opened(self, path: Path) -> _OpenFile:
         cached = self._open.get(path)
         if cached is not None:
@@ -263,26 +293,38 @@ class EncryptedMonthStore:
         return list(range(len(names))) if columns is None else [names.index(c) for c in columns]
 
     def read_ean(
-        self, dataset: Dataset, month: date, ean: str, columns: Sequence[str] | None = None
+        self,
+        dataset: Dataset,
+        months: Sequence[date],
+        ean: str,
+        columns: Sequence[str] | None = None,
     ) -> pa.Table:
-        """One connection's rows of a month, reading only the row groups that can hold it."""
-        schema = SCHEMAS[dataset]
+        """One connection's rows in some months, reading only the row groups that can hold it.
+
+        Files are sorted by EAN, so the row groups holding ``ean`` are found by binary search
+        over the cached per-row-group bounds: the cost does not grow with the connections.
+        """
+        indices = self._indices(dataset, columns)
         parts = []
-        for path in self.files(dataset, month):
-            opened = self._opened(path)
-            groups = np.flatnonzero((opened.ean_min <= ean) & (opened.ean_max >= ean))
-            if groups.size == 0:
-                continue
-            # The low-level reader skips per-call Python overhead (half the cost of a small
-            # row group) and threads cost more than they save on a few small row groups.
-            table = opened.parquet.reader.read_row_groups(
-                groups.tolist(), column_indices=self._indices(dataset, columns), use_threads=False
-            )
-            parts.append(table.filter(pc.equal(table["ean"], ean)))
+        for month in months:
+            for opened in self._month_files(dataset, month):
+                first = int(np.searchsorted(opened.ean_max, ean, side="left"))
+                end = int(np.searchsorted(opened.ean_min, ean, side="right"))
+                if end <= first:
+                    continue
+                # The low-level reader skips per-call Python overhead (half the cost of a small
+                # row group); threads cost more than they save on a few small row groups.
+                parts.append(
+                    opened.parquet.reader.read_row_groups(
+                        list(range(first, end)), column_indices=indices, use_threads=False
+                    )
+                )
         if not parts:
+            schema = SCHEMAS[dataset]
             fields = [schema.field(c) for c in columns] if columns else list(schema)
             return pa.schema(fields).empty_table()
-        return pa.concat_tables(parts)
+        table = pa.concat_tables(parts)
+        return table.filter(pc.equal(table["ean"], ean))
 
     def read_eans(
         self,
@@ -323,6 +365,7 @@ class EncryptedMonthStore:
         self._manifests.pop(month, None)
         for path in [p for p in self._open if p.parent == folder]:
             del self._open[path]
+        self._file_lists.clear()
         # PyArrow caches unwrapped keys per factory: start afresh so nothing outlives the key.
         self._factory.remove_cache_entries_for_all_tokens()
         self._new_factory()
