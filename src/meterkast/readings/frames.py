@@ -75,7 +75,7 @@ def to_columns(dataset: Dataset, table: pa.Table) -> DailyColumns:
     for k, name in enumerate(registers):
         regs[k] = table[name].to_numpy()
     return DailyColumns(
-        ean=_strings(table["ean"]),
+        ean=pc.cast(table["ean"], pa.int64()).to_numpy(),
         day=table["day"].to_numpy().astype("datetime64[D]"),
         series=table["series"].to_numpy().astype(np.int64),
         registers=regs,
@@ -93,7 +93,7 @@ def from_columns(
 ) -> pa.Table:
     n = len(columns)
     data: dict[str, object] = {
-        "ean": pa.array(columns.ean, pa.string()),
+        "ean": ean_strings(columns.ean),
         "day": pa.array(columns.day.astype("datetime64[D]"), pa.date32()),
         "series": pa.array(columns.series.astype(np.int16)),
         "version": pa.array(columns.version.astype(np.int16)),
@@ -109,6 +109,17 @@ def from_columns(
     stamp = np.datetime64(recorded_at.astimezone(UTC).replace(tzinfo=None), "us")
     data["recorded_at"] = pa.array(np.full(n, stamp))
     return pa.table(data).cast(SCHEMAS[dataset])
+
+
+def ean_strings(codes: np.ndarray) -> pa.Array:
+    """EANs held as numbers back to their 18-digit text."""
+    return pc.utf8_lpad(pc.cast(pa.array(codes, pa.int64()), pa.string()), 18, "0")
+
+
+def valid_eans(column: pa.ChunkedArray) -> np.ndarray:
+    """Which values are 18 digits (only those can be held as numbers)."""
+    valid = pc.fill_null(pc.match_substring_regex(column, r"^[0-9]{18}$"), False)
+    return np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def latest(table: pa.Table, dataset: Dataset) -> pa.Table:

@@ -22,6 +22,7 @@ from meterkast.readings.frames import (
     latest,
     one_connection,
     to_columns,
+    valid_eans,
 )
 from meterkast.readings.intervals import decide_intervals, interval_table
 from meterkast.readings.ports import ConnectionFacts
@@ -97,14 +98,20 @@ class ReadingsService:
         """The columnar intake path (record lists convert to this): validate and store."""
         if table.num_rows == 0:
             return IntakeResult(0, 0, [])
+        valid = valid_eans(table["ean"])
+        if not valid.all():
+            inner = self.add_daily_table(dataset, table.filter(pa.array(valid)))
+            positions = np.flatnonzero(valid)
+            rejected = [(int(positions[i]), reason) for i, reason in inner.rejected]
+            rejected += [(int(i), "ean must be 18 digits") for i in np.flatnonzero(~valid)]
+            return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
         incoming = to_columns(dataset, table)
         captured = table["captured_at"].to_numpy() if dataset is Dataset.GAS_DAILY else None
         with self._store.writing():
-            eans = np.unique(incoming.ean)
+            eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
-            existing_table = self._existing(dataset, eans.tolist(), months)
-            existing = to_columns(dataset, existing_table)
-            facts = self._facts.lookup(eans.tolist())
+            existing = to_columns(dataset, self._existing(dataset, eans, months))
+            facts = self._facts.lookup(eans)
             decision = decide(
                 PRODUCT[dataset],
                 incoming,

@@ -49,7 +49,7 @@ _EPOCH_DAY_LIMIT = 1_000_000  # days since 1970 fit well below this: key = code 
 class DailyColumns:
     """Daily register rows as arrays; ``registers`` has one row per register (k x n)."""
 
-    ean: np.ndarray  # str
+    ean: np.ndarray  # int64: the 18 digits of the EAN as a number (fast to sort and compare)
     day: np.ndarray  # datetime64[D]
     series: np.ndarray  # int64
     registers: np.ndarray  # int64, shape (k, n)
@@ -151,7 +151,7 @@ def decide(
     s_code, i_code = codes[: len(stored)], codes[len(stored) :]
     latest_rows = _latest_rows(s_code, stored)
     existing, e_code = stored.take(latest_rows), s_code[latest_rows]
-    found = [facts.get(str(ean)) for ean in all_eans.tolist()]
+    found = [facts.get(f"{ean:018d}") for ean in all_eans.tolist()]
     known = np.array([f is not None and f.product is product for f in found], dtype=bool)
     placeholder = ConnectionFact("", product, 0.0)
     limits = limits_for(product, [f if f is not None else placeholder for f in found])
@@ -175,8 +175,17 @@ def decide(
             reject(np.array([second]), "two different readings for the same day in one batch")
 
     # The same reading (values and source) already stored in any version is a duplicate.
-    already = _rows_in(_signature(i_code, incoming), _signature(s_code, stored))
-    status[already & (status == NEW)] = DUPLICATE
+    # Only rows whose day is stored at all can be one (usually few): compare just those.
+    s_key = s_code * _EPOCH_DAY_LIMIT + stored.day.astype(np.int64)
+    on_stored_day = np.flatnonzero(np.isin(i_key, s_key))
+    if on_stored_day.size:
+        pool = np.flatnonzero(np.isin(s_key, i_key[on_stored_day]))
+        already = _rows_in(
+            _signature(i_code[on_stored_day], incoming.take(on_stored_day)),
+            _signature(s_code[pool], stored.take(pool)),
+        )
+        hit_rows = on_stored_day[already]
+        status[hit_rows[status[hit_rows] == NEW]] = DUPLICATE
 
     # Against the latest version: identical is a duplicate, different is a new version.
     match = _find(e_key, i_key)

@@ -28,7 +28,7 @@ START = date(2026, 1, 1)
 def columns(days: list[int], registers: list[list[int]], version: int = 0) -> DailyColumns:
     n = len(days)
     return DailyColumns(
-        ean=np.array([EAN] * n, dtype="U18"),
+        ean=np.full(n, int(EAN), dtype=np.int64),
         day=np.array([START + timedelta(days=d) for d in days], dtype="datetime64[D]"),
         series=np.ones(n, dtype=np.int64),
         registers=np.array(registers, dtype=np.int64).reshape(4, n),
