@@ -166,20 +166,24 @@ class EncryptedMonthStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write_file(self, month: date, table: pa.Table, name: str) -> None:
-        folder = self.root / month_dir_name(month)
-        key_id = month_key_id(month)
-        self._keys.create_data_key(key_id)
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        properties = self._factory.file_encryption_properties(
+    def encryption_properties(self, month: date) -> pqe.FileEncryptionProperties:
+        """Encrypt columns and footer with a fresh file key wrapped under the month's key."""
+        return self._factory.file_encryption_properties(
             self._kms,
             pqe.EncryptionConfiguration(
-                footer_key=key_id,
+                footer_key=month_key_id(month),
                 uniform_encryption=True,
                 double_wrapping=False,
                 cache_lifetime=timedelta(minutes=10),
             ),
         )
+
+    def _write_file(self, month: date, table: pa.Table, name: str) -> None:
+        folder = self.root / month_dir_name(month)
+        key_id = month_key_id(month)
+        self._keys.create_data_key(key_id)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        properties = self.encryption_properties(month)
         tmp = folder / f".tmp-{name}"
         pq.write_table(
             table,
