@@ -210,6 +210,7 @@ class ReadingsService:
         cutoff = self.retention_cutoff(day)
         purged = []
         with self._store.writing():
+            self._store.finish_purges()
             for month in self._store.months():
                 if month < cutoff:
                     self._store.drop_month(month)

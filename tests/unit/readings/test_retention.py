@@ -62,3 +62,18 @@ def test_files_hold_no_readable_plaintext(service: ReadingsService, tmp_path: Pa
         data = path.read_bytes()
         assert E1.encode() not in data
         assert b"import_t1_wh" not in data  # even the footer (schema) is encrypted
+
+
+def test_a_purge_interrupted_after_taking_the_month_out_is_finished_next_time(
+    service: ReadingsService, keys: FakeDataKeyService, tmp_path: Path
+) -> None:
+    fill(service)
+    root = tmp_path / "readings"
+    # As if a purge crashed right after the atomic rename, before destroying the key.
+    (root / "2023-01").replace(root / ".purging-2023-01")
+    assert service.months() == [KEPT]
+    assert keys.has_data_key("readings-2023-01")
+    service.purge(as_of=date(2025, 6, 15))
+    assert not keys.has_data_key("readings-2023-01")
+    assert not (root / ".purging-2023-01").exists()
+    assert keys.has_data_key("readings-2025-06")

@@ -110,7 +110,7 @@ class EncryptedMonthStore:
             return self._months[1]
         found = []
         for child in self.root.iterdir():
-            if (child / MANIFEST).exists():
+            if not child.name.startswith(".") and (child / MANIFEST).exists():
                 year, month = child.name.split("-")
                 found.append(date(int(year), int(month), 1))
         self._months = (stamp, sorted(found))
@@ -360,16 +360,37 @@ class EncryptedMonthStore:
     # -- retention ----------------------------------------------------------------------------
 
     def drop_month(self, month: date) -> None:
-        """Destroy the month's data key first (every copy unreadable), then delete its folder."""
-        self._keys.destroy_data_key(month_key_id(month))
+        """Take the month out of the store, destroy its data key, then delete its files.
+
+        The folder is first renamed to ``.purging-YYYY-MM`` (atomic: readers stop seeing the
+        month), then the key is destroyed (every copy anywhere becomes unreadable), then the
+        folder is deleted. :meth:`finish_purges` completes a purge a crash interrupted.
+        """
         folder = self.root / month_dir_name(month)
-        # The manifest goes first: a crash mid-delete leaves no half-listed month behind.
-        (folder / MANIFEST).unlink(missing_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        purging = self.root / f".purging-{month_dir_name(month)}"
+        if folder.exists():
+            folder.replace(purging)
+            _fsync_dir(self.root)
+        self._finish(purging)
         self._manifests.pop(month, None)
+        self._months = None
         for path in [p for p in self._open if p.parent == folder]:
             del self._open[path]
         self._file_lists.clear()
         # PyArrow caches unwrapped keys per factory: start afresh so nothing outlives the key.
         self._factory.remove_cache_entries_for_all_tokens()
         self._new_factory()
+
+    def _finish(self, purging: Path) -> None:
+        year, number = purging.name.removeprefix(".purging-").split("-")
+        self._keys.destroy_data_key(month_key_id(date(int(year), int(number), 1)))
+        shutil.rmtree(purging, ignore_errors=True)
+
+    def finish_purges(self) -> int:
+        """Complete purges a crash interrupted (key destroyed, folder gone); how many."""
+        if not self.root.exists():
+            return 0
+        leftovers = sorted(self.root.glob(".purging-*"))
+        for purging in leftovers:
+            self._finish(purging)
+        return len(leftovers)
