@@ -84,3 +84,16 @@ def test_purge_removes_months_beyond_retention(runner: CliRunner, tmp_path: Path
     assert "purged months: 2023-01 (1 data keys destroyed)" in result.stdout
     assert app_state().readings.months() == []
     assert date(2023, 1, 1) not in app_state().readings.months()
+
+
+def test_readings_dir_setting_moves_the_store(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METERKAST_READINGS_DIR", str(tmp_path / "elsewhere"))
+    app_state.cache_clear()
+    try:
+        state = app_state()
+        assert state.readings_settings.resolved_dir(home) == tmp_path / "elsewhere"
+        assert state.readings_settings.readings_retention_months == 24
+    finally:
+        app_state.cache_clear()
