@@ -160,14 +160,29 @@ class ReadingsService:
     # -- reads ------------------------------------------------------------------------------
 
     def daily(
-        self, dataset: Dataset, ean: str, first: date, last: date, *, all_versions: bool = False
+        self,
+        dataset: Dataset,
+        ean: str,
+        first: date,
+        last: date,
+        *,
+        all_versions: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> pa.Table:
-        """One connection's daily readings between two days (inclusive), oldest first."""
+        """One connection's daily readings between two days (inclusive), oldest first.
+
+        ``columns`` narrows what is read (each column is one more read per month file);
+        ``ean``, ``day`` and ``version`` are always included. The default latest view leaves
+        out only the intake time.
+        """
         months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
-        # The latest view leaves out the intake time: one column less to read per month.
         names = SCHEMAS[dataset].names
-        columns = names if all_versions else [c for c in names if c != "recorded_at"]
-        table = self._store.read_ean(dataset, months, ean, columns)
+        if columns is not None:
+            wanted = {"ean", "day", "version", *columns}
+            names = [c for c in names if c in wanted]
+        elif not all_versions:
+            names = [c for c in names if c != "recorded_at"]
+        table = self._store.read_ean(dataset, months, ean, names)
         table = table.filter(
             pc.and_(pc.greater_equal(table["day"], first), pc.less_equal(table["day"], last))
         )

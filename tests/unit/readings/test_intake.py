@@ -150,3 +150,12 @@ def test_gas_readings_keep_their_capture_time(service: ReadingsService) -> None:
     assert next(r["volume_dm3"] for r in table) == 1_000_000
     assert table[0]["captured_at"] == captured
     assert table[1]["quality"] == "estimated"
+
+
+def test_a_narrow_view_reads_only_the_asked_columns(service: ReadingsService) -> None:
+    service.add_electricity_daily([e(date(2026, 1, 1), 1000), e(date(2026, 1, 2), 6000)])
+    table = service.daily(
+        Dataset.ELECTRICITY_DAILY, E1, date(2026, 1, 1), date(2026, 1, 2), columns=["import_t1_wh"]
+    )
+    assert table.column_names == ["ean", "day", "version", "import_t1_wh"]
+    assert table["import_t1_wh"].to_pylist() == [1000, 6000]
