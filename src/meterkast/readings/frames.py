@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from meterkast.readings.api import ElectricityDaily, GasDaily
+from meterkast.readings.columns import DailyColumns
 from meterkast.readings.schema import (
     ELECTRICITY_REGISTERS,
     GAS_REGISTERS,
@@ -17,7 +18,6 @@ from meterkast.readings.schema import (
     TIME_COLUMN,
     Dataset,
 )
-from meterkast.readings.validation import DailyColumns
 
 REGISTERS = {Dataset.ELECTRICITY_DAILY: ELECTRICITY_REGISTERS, Dataset.GAS_DAILY: GAS_REGISTERS}
 

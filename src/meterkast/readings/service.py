@@ -132,7 +132,9 @@ class ReadingsService:
             estimates = decision.estimates
             if estimates is not None and len(estimates):
                 parts.append(from_columns(dataset, estimates, now))
-            self._append(dataset, pa.concat_tables(parts), "day")
+            # A batch that arrives in (EAN, day) order needs no sort before writing.
+            ordered = len(parts) == 1 and _in_order(accepted.ean, accepted.day)
+            self._append(dataset, pa.concat_tables(parts), "day", presorted=ordered)
         count = len(estimates) if estimates is not None else 0
         return _result(decision.status, decision.reasons, count)
 
@@ -292,6 +294,15 @@ def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:
         months.append(month)
         month = add_months(month, 1)
     return months
+
+
+def _in_order(ean: np.ndarray, day: np.ndarray) -> bool:
+    """Whether rows are strictly ordered by EAN, then day."""
+    if ean.size < 2:
+        return True
+    step_ean = np.diff(ean)
+    step_day = np.diff(day.astype(np.int64))
+    return bool(np.all((step_ean > 0) | ((step_ean == 0) & (step_day > 0))))
 
 
 def _to_date(value: np.datetime64) -> date:

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from meterkast.kernel.codes import Product, ReadingQuality, ReadingSource
+from meterkast.readings.columns import KEY_DAY_LIMIT, DailyColumns, find
+from meterkast.readings.estimation import Shares, estimates_between, product_shares, versioned
 from meterkast.readings.ports import ConnectionFact
-from meterkast.readings.profiles import MONTH_SHARES, SOLAR_SHARES, day_shares
+from meterkast.readings.profiles import MONTH_SHARES
 
 VOLTS = 230
 # A day with ten times the busiest expected day is not a household pattern but an error.
@@ -42,34 +44,6 @@ UNIT_PER_ANNUAL = {Product.ELECTRICITY: 1000.0, Product.GAS: 1000.0}  # kWh->Wh,
 NEW, DUPLICATE, REJECTED = 0, 1, 2
 ESTIMATED = ReadingQuality.ESTIMATED.value
 CUSTOMER = ReadingSource.CUSTOMER.value
-_EPOCH_DAY_LIMIT = 1_000_000  # days since 1970 fit well below this: key = code * limit + day
-
-
-@dataclass
-class DailyColumns:
-    """Daily register rows as arrays; ``registers`` has one row per register (k x n)."""
-
-    ean: np.ndarray  # int64: the 18 digits of the EAN as a number (fast to sort and compare)
-    day: np.ndarray  # datetime64[D]
-    series: np.ndarray  # int64
-    registers: np.ndarray  # int64, shape (k, n)
-    source: np.ndarray  # str
-    quality: np.ndarray  # str
-    version: np.ndarray  # int64; 0 for incoming rows
-
-    def __len__(self) -> int:
-        return int(self.day.size)
-
-    def take(self, index: np.ndarray) -> DailyColumns:
-        return DailyColumns(
-            self.ean[index],
-            self.day[index],
-            self.series[index],
-            self.registers[:, index],
-            self.source[index],
-            self.quality[index],
-            self.version[index],
-        )
 
 
 @dataclass
@@ -104,22 +78,6 @@ class Decision:
     version: np.ndarray  # version to store for NEW rows
     reasons: dict[int, str] = field(default_factory=dict)
     estimates: DailyColumns | None = None
-
-
-class _Shares:
-    """Cumulative profile shares over a day range, so any span's share is one subtraction."""
-
-    def __init__(self, first: np.datetime64, last: np.datetime64, shares: np.ndarray) -> None:
-        self.first = first
-        days = np.arange(first, last + np.timedelta64(1, "D"))
-        self.cumulative = np.concatenate([[0.0], np.cumsum(day_shares(days, shares))])
-
-    def span(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """Share of the year's volume used from day ``start`` up to (not including) ``end``."""
-        a = (start - self.first).astype(np.int64)
-        b = (end - self.first).astype(np.int64)
-        result: np.ndarray = self.cumulative[b] - self.cumulative[a]
-        return result
 
 
 def decide(
@@ -160,8 +118,8 @@ def decide(
     reject(np.flatnonzero(~known[i_code]), f"unknown {product.value} connection")
     reject(np.flatnonzero((incoming.registers < 0).any(axis=0)), "negative register value")
     reject(np.flatnonzero(incoming.series < 1), "series must be 1 or higher")
-    e_key = e_code * _EPOCH_DAY_LIMIT + existing.day.astype(np.int64)
-    i_key = i_code * _EPOCH_DAY_LIMIT + incoming.day.astype(np.int64)
+    e_key = e_code * KEY_DAY_LIMIT + existing.day.astype(np.int64)
+    i_key = i_code * KEY_DAY_LIMIT + incoming.day.astype(np.int64)
     values_in = np.vstack([incoming.registers, incoming.series[None, :]])
 
     # The same day twice in one batch: identical is a duplicate, different is refused.
@@ -176,10 +134,10 @@ def decide(
 
     # The same reading (values and source) already stored in any version is a duplicate.
     # Only rows whose day is stored at all can be one (usually few): compare just those.
-    s_key = s_code * _EPOCH_DAY_LIMIT + stored.day.astype(np.int64)
-    on_stored_day = np.flatnonzero(np.isin(i_key, s_key))
+    s_key = s_code * KEY_DAY_LIMIT + stored.day.astype(np.int64)
+    on_stored_day = np.flatnonzero(_member(i_key, s_key))
     if on_stored_day.size:
-        pool = np.flatnonzero(np.isin(s_key, i_key[on_stored_day]))
+        pool = np.flatnonzero(_member(s_key, i_key[on_stored_day]))
         already = _rows_in(
             _signature(i_code[on_stored_day], incoming.take(on_stored_day)),
             _signature(s_code[pool], stored.take(pool)),
@@ -188,7 +146,7 @@ def decide(
         status[hit_rows[status[hit_rows] == NEW]] = DUPLICATE
 
     # Against the latest version: identical is a duplicate, different is a new version.
-    match = _find(e_key, i_key)
+    match = find(e_key, i_key)
     hit = match >= 0
     rows = np.flatnonzero(hit)
     if rows.size:
@@ -214,7 +172,7 @@ def decide(
         existing.day.max() if len(existing) else np.datetime64("1970-01-01"),
     )
     profile = product_shares(product, export_rows, registers=incoming.registers.shape[0])
-    shares = [_Shares(first_day, last_day, s) for s in profile]
+    shares = [Shares(first_day, last_day, s) for s in profile]
     measured_stored = existing.quality != ReadingQuality.ESTIMATED.value
     for _round in range(10):
         candidates = np.flatnonzero(status == NEW)
@@ -230,103 +188,88 @@ def decide(
         a_customer = np.concatenate(
             [np.zeros(anchors_e.size, bool), incoming.source[candidates] == CUSTOMER]
         )
-        order = np.lexsort((a_day, a_code))
+        # One int64 key sorts by EAN then day; the inputs are sorted runs, which timsort likes.
+        order = np.argsort(a_code * KEY_DAY_LIMIT + a_day.astype(np.int64), kind="stable")
         a_code, a_day, a_series = a_code[order], a_day[order], a_series[order]
-        a_regs, a_row, a_customer = a_regs[:, order], a_row[order], a_customer[order]
-        pair = np.flatnonzero(a_code[1:] == a_code[:-1])
+        a_row, a_customer = a_row[order], a_customer[order]
+        # Only pairs with an incoming reading on either side need checking.
+        pair = np.flatnonzero((a_code[1:] == a_code[:-1]) & ((a_row[1:] >= 0) | (a_row[:-1] >= 0)))
         prev, cur = pair, pair + 1
-        bad = np.zeros(pair.size, dtype=bool)
-        why = np.empty(pair.size, dtype=object)
-        series_back = a_series[cur] < a_series[prev]
-        why[series_back] = "series number lower than an earlier reading's (meter exchange order)"
-        bad |= series_back
+        regs_prev = a_regs[:, order[prev]]
+        regs_cur = a_regs[:, order[cur]]
+        why = np.zeros(pair.size, dtype=np.int8)  # 0: fine, else 1 + index into messages
+        messages: list[str] = []
+
         same = a_series[cur] == a_series[prev]
-        delta = a_regs[:, cur] - a_regs[:, prev]
+        _flag(
+            why,
+            messages,
+            a_series[cur] < a_series[prev],
+            "series number lower than an earlier reading's (meter exchange order)",
+        )
+        delta = regs_cur - regs_prev
         days = (a_day[cur] - a_day[prev]).astype(np.int64)
         for k, name in enumerate(register_names):
-            down = same & (delta[k] < 0) & ~bad
-            why[down] = f"{name} lower than the previous reading (same meter series)"
-            bad |= down
+            _flag(
+                why,
+                messages,
+                same & (delta[k] < 0),
+                f"{name} lower than the previous reading (same meter series)",
+            )
         lim_pos = limit_index[a_code[cur]]
         imports = [k for k in range(len(register_names)) if k not in export_rows]
         used = delta[imports].sum(axis=0)
-        over = same & ~bad & (used > limits.import_per_day[lim_pos] * days)
-        why[over] = "implausible consumption for the connection's capacity and SJV"
-        bad |= over
+        _flag(
+            why,
+            messages,
+            same & (used > limits.import_per_day[lim_pos] * days),
+            "implausible consumption for the connection's capacity and SJV",
+        )
         if export_rows:
             fed = delta[list(export_rows)].sum(axis=0)
-            over = same & ~bad & (fed > limits.export_per_day[lim_pos] * days)
-            why[over] = "implausible feed-in for the connection's production capacity"
-            bad |= over
-        expected = limits.annual[lim_pos] * shares[imports[0]].span(a_day[prev], a_day[cur])
-        allowed = CUSTOMER_FACTOR * expected + CUSTOMER_MARGIN * limits.annual[lim_pos]
-        over = a_customer[cur] & same & ~bad & (used > allowed)
-        why[over] = "customer reading implausible: use since the last reading far above expected"
-        bad |= over
-        blamed = np.where(a_row[cur] >= 0, a_row[cur], a_row[prev])
-        newly = [(int(r), str(w)) for r, w in zip(blamed[bad], why[bad], strict=True) if r >= 0]
-        if not newly:
+            _flag(
+                why,
+                messages,
+                same & (fed > limits.export_per_day[lim_pos] * days),
+                "implausible feed-in for the connection's production capacity",
+            )
+        customer = np.flatnonzero(a_customer[cur] & same)
+        if customer.size:
+            c_prev, c_cur = prev[customer], cur[customer]
+            annual = limits.annual[lim_pos[customer]]
+            expected = annual * shares[imports[0]].span(a_day[c_prev], a_day[c_cur])
+            over = np.zeros(pair.size, dtype=bool)
+            over[customer] = used[customer] > CUSTOMER_FACTOR * expected + CUSTOMER_MARGIN * annual
+            _flag(
+                why,
+                messages,
+                over,
+                "customer reading implausible: use since the last reading far above expected",
+            )
+        bad = np.flatnonzero(why > 0)
+        blamed = np.where(a_row[cur[bad]] >= 0, a_row[cur[bad]], a_row[prev[bad]])
+        if not bad.size:
             break
-        for row, reason in newly:
-            reject(np.array([row]), reason)
+        for row, code in zip(blamed.tolist(), why[bad].tolist(), strict=True):
+            reject(np.array([row]), messages[code - 1])
 
-    gap = same & (days > 1) & ((a_row[cur] >= 0) | (a_row[prev] >= 0))
-    estimates = _estimates(
+    gap = same & (days > 1)
+    estimates = estimates_between(
         all_eans[a_code[prev[gap]]],
         a_day[prev[gap]],
         a_day[cur[gap]],
         a_series[prev[gap]],
-        a_regs[:, prev[gap]],
-        a_regs[:, cur[gap]],
+        regs_prev[:, gap],
+        regs_cur[:, gap],
         shares,
     )
-    return Decision(status, version, reasons, _versioned(estimates, existing, e_key, all_eans))
-
-
-def product_shares(
-    product: Product, export_rows: tuple[int, ...], registers: int
-) -> list[np.ndarray]:
-    """The profile each register follows: consumption profile, solar profile for feed-in."""
-    return [SOLAR_SHARES if k in export_rows else MONTH_SHARES[product] for k in range(registers)]
-
-
-def _estimates(
-    eans: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    series: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-    shares: list[_Shares],
-) -> DailyColumns:
-    """Registers for the days strictly between each (start, end) pair, split by profile."""
-    span = (end - start).astype(np.int64)
-    inner = span - 1
-    total = int(inner.sum())
-    pair = np.repeat(np.arange(span.size), inner)
-    offset = np.arange(total) - np.repeat(np.cumsum(inner) - inner, inner) + 1
-    days = start[pair] + offset.astype("timedelta64[D]")
-    registers = np.empty((low.shape[0], total), dtype=np.int64)
-    for k, share in enumerate(shares):
-        whole = share.span(start, end)
-        part = share.span(start[pair], days)
-        fraction = np.where(whole[pair] > 0, part / np.where(whole[pair] > 0, whole[pair], 1), 0)
-        registers[k] = low[k, pair] + np.floor((high[k, pair] - low[k, pair]) * fraction)
-    return DailyColumns(
-        eans[pair],
-        days,
-        series[pair],
-        registers,
-        np.full(total, ReadingSource.ESTIMATE.value),
-        np.full(total, ReadingQuality.ESTIMATED.value),
-        np.ones(total, dtype=np.int64),
-    )
+    return Decision(status, version, reasons, versioned(estimates, existing, e_key, all_eans))
 
 
 def _latest_rows(code: np.ndarray, rows: DailyColumns) -> np.ndarray:
     """Indices of the highest version of each (EAN code, day)."""
     order = np.lexsort((rows.version, rows.day.astype(np.int64), code))
-    key = code[order] * _EPOCH_DAY_LIMIT + rows.day[order].astype(np.int64)
+    key = code[order] * KEY_DAY_LIMIT + rows.day[order].astype(np.int64)
     last = np.ones(order.size, dtype=bool)
     last[:-1] = key[1:] != key[:-1]
     result: np.ndarray = order[last]
@@ -352,33 +295,17 @@ def _rows_in(wanted: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return np.isin(inverse[pool.shape[0] :], inverse[: pool.shape[0]])
 
 
-def _find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Position in ``keys`` of each wanted key (keys are unique), or -1."""
+def _flag(why: np.ndarray, messages: list[str], mask: np.ndarray, message: str) -> None:
+    """Mark pairs failing a rule (the first failed rule is the reason given)."""
+    messages.append(message)
+    why[mask & (why == 0)] = len(messages)
+
+
+def _member(wanted: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each wanted key, whether ``keys`` holds it (sort + binary search; no hashing)."""
     if keys.size == 0:
-        return np.full(wanted.size, -1, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    pos = np.minimum(np.searchsorted(keys[order], wanted), keys.size - 1)
-    return np.where(keys[order][pos] == wanted, order[pos], -1)
-
-
-def _versioned(
-    estimates: DailyColumns, existing: DailyColumns, e_key: np.ndarray, all_eans: np.ndarray
-) -> DailyColumns:
-    """Drop estimates equal to what is stored; number the rest after the stored version."""
-    if not len(estimates):
-        return estimates
-    codes = np.searchsorted(all_eans, estimates.ean)
-    key = codes * _EPOCH_DAY_LIMIT + estimates.day.astype(np.int64)
-    found = _find(e_key, key)
-    hit = found >= 0
-    keep = np.ones(len(estimates), dtype=bool)
-    version = np.ones(len(estimates), dtype=np.int64)
-    if hit.any():
-        m = found[hit]
-        same = (existing.registers[:, m] == estimates.registers[:, hit]).all(axis=0) & (
-            existing.series[m] == estimates.series[hit]
-        )
-        keep[np.flatnonzero(hit)[same]] = False
-        version[hit] = existing.version[m] + 1
-    estimates.version = version
-    return estimates.take(np.flatnonzero(keep))
+        return np.zeros(wanted.size, dtype=bool)
+    ordered = np.sort(keys, kind="stable")
+    pos = np.minimum(np.searchsorted(ordered, wanted), ordered.size - 1)
+    result: np.ndarray = ordered[pos] == wanted
+    return result
