@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -206,6 +207,21 @@ class ReadingsService:
         """A whole month, every connection: the batch-job path (hand it to DuckDB as Arrow)."""
         table = self._store.read_month(dataset, first_of_month(month))
         return table if all_versions else latest(table, dataset)
+
+    def query_month(self, dataset: Dataset, month: date, sql: str) -> pa.Table:
+        """Run ``sql`` with DuckDB over a month's latest versions, visible as ``readings``.
+
+        DuckDB cannot decrypt PyArrow-encrypted Parquet, so PyArrow decrypts and DuckDB gets
+        the Arrow table (zero-copy). ``sql`` comes from batch jobs, never from end users.
+        """
+        readings = self.month(dataset, month)
+        connection = duckdb.connect()
+        try:
+            connection.register("readings", readings)
+            result: pa.Table = connection.sql(sql).to_arrow_table()
+        finally:
+            connection.close()
+        return result
 
     def months(self) -> list[date]:
         return self._store.months()

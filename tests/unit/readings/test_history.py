@@ -82,3 +82,18 @@ def test_an_ean_that_is_not_18_digits_is_refused_alone(service: ReadingsService)
     )
     assert result.rejected == [(0, "ean must be 18 digits")]
     assert result.stored == 1
+
+
+def test_a_month_can_be_queried_with_duckdb(service: ReadingsService) -> None:
+    tables = synthesise_electricity(
+        EANS, np.array([3500.0, 3000.0]), np.array([4.0, 0.0]), date(2026, 1, 1), 1, 5
+    )
+    service.write_history(tables, presorted=True)
+    result = service.query_month(
+        Dataset.ELECTRICITY_DAILY,
+        date(2026, 1, 1),
+        "SELECT ean, count(*) AS days, max(import_t1_wh) - min(import_t1_wh) AS used "
+        "FROM readings GROUP BY ean ORDER BY ean",
+    ).to_pylist()
+    assert [(r["ean"], r["days"]) for r in result] == [(E1, 31), (E2, 31)]
+    assert all(r["used"] > 0 for r in result)
