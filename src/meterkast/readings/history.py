@@ -6,8 +6,9 @@ the result goes to the store as an Arrow table already sorted by EAN and day.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +16,11 @@ import pyarrow as pa
 from meterkast.kernel.codes import Product, ReadingQuality, ReadingSource
 from meterkast.readings.profiles import MONTH_SHARES, SOLAR_KWH_PER_KWP, SOLAR_SHARES, day_shares
 from meterkast.readings.schema import SCHEMAS, Dataset
+
+
+class HistorySink(Protocol):
+    def write_history(self, tables: Iterable[pa.Table], *, presorted: bool = False) -> int: ...
+
 
 # Share of consumption on the low tariff (T1) on working days; weekends are all T1.
 LOW_TARIFF_WEEKDAY = 0.4
@@ -87,3 +93,21 @@ def synthesise_electricity(
             "recorded_at": pa.array(np.full(rows, np.datetime64(stamp.replace(tzinfo=None), "us"))),
         }
         yield pa.table(columns).cast(SCHEMAS[Dataset.ELECTRICITY_DAILY])
+
+
+def write_synthetic_history(
+    sink: HistorySink,
+    eans: np.ndarray,
+    annual_kwh: np.ndarray,
+    solar_kwp: np.ndarray,
+    last_month: date,
+    months: int,
+    seed: int,
+) -> int:
+    """Write ``months`` months of synthetic daily registers ending with ``last_month``.
+
+    What ``meterkast generate --history-months M`` calls; returns the rows written.
+    """
+    first = _add_months(last_month.replace(day=1), -(months - 1))
+    tables = synthesise_electricity(eans, annual_kwh, solar_kwp, first, months, seed)
+    return sink.write_history(tables, presorted=True)

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from meterkast.readings.adapters.fake_keys import FakeDataKeyService
 from meterkast.readings.api import ElectricityDaily
-from meterkast.readings.history import synthesise_electricity
+from meterkast.readings.history import synthesise_electricity, write_synthetic_history
 from meterkast.readings.schema import Dataset
 from meterkast.readings.service import ReadingsService
 
@@ -97,3 +97,11 @@ def test_a_month_can_be_queried_with_duckdb(service: ReadingsService) -> None:
     ).to_pylist()
     assert [(r["ean"], r["days"]) for r in result] == [(E1, 31), (E2, 31)]
     assert all(r["used"] > 0 for r in result)
+
+
+def test_synthetic_history_ends_with_the_given_month(service: ReadingsService) -> None:
+    rows = write_synthetic_history(
+        service, EANS, np.array([3500.0, 3000.0]), np.zeros(2), date(2026, 10, 15), 3, 9
+    )
+    assert rows == 2 * (31 + 30 + 31)
+    assert service.months() == [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
