@@ -263,9 +263,11 @@ class EncryptedMonthStore:
             return cached
         try:
             parquet = pq.ParquetFile(path, decryption_properties=self._decryption)
-        except OSError as error:
-            if "readings-" in str(error) or "key" in str(error).lower():
-                raise DataKeyUnavailableError(path.parent.name) from None
+        except OSError:
+            # PyArrow wraps the KMS client's refusal; name the real cause when it is the key.
+            key_id = f"readings-{path.parent.name}"
+            if not self._keys.has_data_key(key_id):
+                raise DataKeyUnavailableError(key_id) from None
             raise
         meta = parquet.metadata
         ean_index = meta.schema.names.index("ean")
