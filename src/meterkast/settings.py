@@ -47,7 +47,7 @@ class ReadingsSettings(BaseSettings):
         description="Months of readings kept; older months are purged and their keys destroyed.",
     )
     readings_row_group_rows: int = Field(
-        default=4096,
+        default=1024,
         ge=256,
         description="Rows per Parquet row group: small groups make one connection's read cheap.",
     )
