@@ -272,11 +272,14 @@ class ReadingsService:
                 missing -= set(pc.unique(part["ean"]).to_pylist())
                 parts.append(part)
         if not parts:
-            return SCHEMAS[dataset].empty_table()
+            names = [c for c in SCHEMAS[dataset].names if c not in ("recorded_at", "captured_at")]
+            return SCHEMAS[dataset].empty_table().select(names)
         return pa.concat_tables(parts)
 
     def _read(self, dataset: Dataset, month: date, eans: list[str]) -> pa.Table:
-        return self._store.read_eans(dataset, month, eans)
+        # Validation never looks at when a row was recorded or captured: skip those columns.
+        names = [c for c in SCHEMAS[dataset].names if c not in ("recorded_at", "captured_at")]
+        return self._store.read_eans(dataset, month, eans, names)
 
     def _months_of(self, starts: pa.ChunkedArray) -> list[date]:
         days = starts.to_numpy().astype("datetime64[D]")
