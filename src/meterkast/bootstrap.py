@@ -30,10 +30,19 @@ from meterkast.keys.datakeys import DataKeys
 from meterkast.keys.rotation import KeyRotation
 from meterkast.keys.service import KeyService
 from meterkast.parties.service import PartiesService
+from meterkast.readings.adapters.facts import GridConnectionFacts
+from meterkast.readings.adapters.parquet import EncryptedMonthStore
 from meterkast.readings.api import ReadingsSink
+from meterkast.readings.service import ReadingsService
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
-from meterkast.settings import AccessSettings, CoreSettings, KeySettings, load_settings
+from meterkast.settings import (
+    AccessSettings,
+    CoreSettings,
+    KeySettings,
+    ReadingsSettings,
+    load_settings,
+)
 from meterkast.synth.service import AreaGenerator
 
 
@@ -46,6 +55,7 @@ class App:
     # The link to meters for key changes; the fleet (simulated meters) plugs in here.
     meter_link: MeterKeyPort | None = None
     access_settings: AccessSettings = field(default_factory=AccessSettings)
+    readings_settings: ReadingsSettings = field(default_factory=ReadingsSettings)
 
     @cached_property
     def engine(self) -> Engine:
@@ -172,6 +182,21 @@ class App:
             return self.parties.get_party(ean).name
         except DomainError:
             return None
+
+    @cached_property
+    def readings(self) -> ReadingsService:
+        settings = self.readings_settings
+        store = EncryptedMonthStore(
+            settings.resolved_dir(self.settings.home),
+            self.data_keys,
+            row_group_rows=settings.readings_row_group_rows,
+        )
+        return ReadingsService(
+            store,
+            GridConnectionFacts(self.grid),
+            self.clock,
+            retention_months=settings.readings_retention_months,
+        )
 
     def init(self) -> None:
         """Create the instance folder (private to this user) and migrate the database."""

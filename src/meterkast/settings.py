@@ -92,5 +92,29 @@ class AccessSettings(BaseSettings):
         return value
 
 
+class ReadingsSettings(BaseSettings):
+    """Where the encrypted, month-partitioned readings files live and how they are laid out."""
+
+    model_config = SettingsConfigDict(env_prefix="METERKAST_", extra="ignore")
+
+    readings_dir: Path | None = Field(
+        default=None,
+        description="Folder of the readings store; default `readings/` in the instance folder.",
+    )
+    readings_retention_months: int = Field(
+        default=24,
+        ge=1,
+        description="Months of readings kept; older months are purged and their keys destroyed.",
+    )
+    readings_row_group_rows: int = Field(
+        default=1024,
+        ge=256,
+        description="Rows per Parquet row group: small groups make one connection's read cheap.",
+    )
+
+    def resolved_dir(self, home: Path) -> Path:
+        return self.readings_dir if self.readings_dir is not None else home / "readings"
+
+
 def load_settings() -> CoreSettings:
     return CoreSettings()

@@ -26,6 +26,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "audit checkpoint": ("A.4",),
     "token issue": ("A.4",),  # issuing credentials is audited under the same activity
     "token verify": ("A.4",),
+    "readings show": ("3.1", "3.4", "7.3"),  # operator tool: readings, billing data, net-loss
+    "readings import": ("3.1",),  # manual readings passed by customers
+    "purge": ("3.1",),  # retention of the readings register (24 months)
     "register export": (NONE,),  # the register describes processing, it holds no person
     "register list": (NONE,),
     "register show": (NONE,),

@@ -117,6 +117,10 @@ class DataKeyService(Protocol):
         """Create the key ``key_id`` (refused if it exists or was ever destroyed)."""
         ...
 
+    def has_data_key(self, key_id: str) -> bool:
+        """True while ``key_id`` exists and has not been destroyed."""
+        ...
+
     def data_key_wrap(self, key_id: str, plaintext_dek: bytes) -> bytes:
         """Wrap a file's data-encryption key under the data key ``key_id``."""
         ...

@@ -69,6 +69,11 @@ class DataKeys:
             self._cache[key_id] = key
         return key
 
+    def has_data_key(self, key_id: str) -> bool:
+        with self._engine.connect() as conn:
+            exists, wrapped = store.data_key(conn, key_id)
+        return exists and wrapped is not None
+
     def data_key_wrap(self, key_id: str, plaintext_dek: bytes) -> bytes:
         return wrap_key(self._key(key_id), plaintext_dek)
 

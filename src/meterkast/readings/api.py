@@ -22,6 +22,7 @@ class ElectricityDaily:
     export_t2_wh: int
     source: ReadingSource = ReadingSource.REMOTE
     quality: ReadingQuality = ReadingQuality.MEASURED
+    series: int = 1  # meter series: a meter exchange starts the next number
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class GasDaily:
     captured_at: datetime
     source: ReadingSource = ReadingSource.REMOTE
     quality: ReadingQuality = ReadingQuality.MEASURED
+    series: int = 1  # meter series: a meter exchange starts the next number
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class IntakeResult:
     stored: int
     duplicates: int
     rejected: list[tuple[int, str]]  # (index in the batch, reason)
+    estimated: int = 0  # gap days filled (or re-estimated) with profile-based estimates
 
 
 class ReadingsSink(Protocol):

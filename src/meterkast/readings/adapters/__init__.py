@@ -1,0 +1,1 @@
+"""Adapters of the readings store: encrypted Parquet files, the fake data-key service."""

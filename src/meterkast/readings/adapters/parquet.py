@@ -1,0 +1,401 @@
+"""Month-partitioned, encrypted, append-only Parquet files with a crash-safe manifest.
+
+Layout: ``<root>/<YYYY-MM>/manifest.json`` lists the committed files of each dataset in that
+month; files are written under a temporary name, fsynced and renamed before the manifest (also
+written to a temporary name, fsynced, renamed) names them. A file not in the manifest is an
+orphan of an interrupted write: readers ignore it and the next writer removes it.
+
+Each month is encrypted with its own data key (``readings-YYYY-MM`` in the data-key service);
+footers are encrypted too, so even the EAN statistics are unreadable without the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pyarrow.parquet.encryption as pqe
+
+from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
+from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
+
+MANIFEST = "manifest.json"
+
+
+def month_key_id(month: date) -> str:
+    return f"readings-{month:%Y-%m}"
+
+
+def month_dir_name(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+class _KmsClient(pqe.KmsClient):  # type: ignore[misc]  # pyarrow ships no stubs
+    """Bridges PyArrow's KMS calls to the data-key service (the month key is the master key)."""
+
+    def __init__(self, keys: DataKeyService) -> None:
+        super().__init__()
+        self._keys = keys
+
+    def wrap_key(self, key_bytes: bytes, master_key_identifier: str) -> str:
+        wrapped = self._keys.data_key_wrap(master_key_identifier, key_bytes)
+        return base64.b64encode(wrapped).decode("ascii")
+
+    def unwrap_key(self, wrapped_key: str | bytes, master_key_identifier: str) -> bytes:
+        return self._keys.data_key_unwrap(master_key_identifier, base64.b64decode(wrapped_key))
+
+
+@dataclass
+class _OpenFile:
+    """An opened file with its decrypted footer and per-row-group EAN bounds (kept in memory)."""
+
+    parquet: pq.ParquetFile
+    ean_min: np.ndarray
+    ean_max: np.ndarray
+
+
+def _sort_keys(dataset: Dataset) -> list[tuple[str, str]]:
+    return [("ean", "ascending"), (TIME_COLUMN[dataset], "ascending"), ("version", "ascending")]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class EncryptedMonthStore:
+    def __init__(self, root: Path, keys: DataKeyService, row_group_rows: int = 4096) -> None:
+        self.root = root
+        self._keys = keys
+        self._row_group_rows = row_group_rows
+        self._new_factory()
+        self._open: dict[Path, _OpenFile] = {}
+        self._manifests: dict[date, tuple[int, dict[str, list[str]]]] = {}
+        self._months: tuple[int, list[date]] | None = None
+        self._file_lists: dict[tuple[Dataset, date], tuple[object, list[_OpenFile]]] = {}
+
+    def _new_factory(self) -> None:
+        keys = self._keys
+        self._factory = pqe.CryptoFactory(lambda _config: _KmsClient(keys))
+        self._kms = pqe.KmsConnectionConfig()
+        self._decryption = self._factory.file_decryption_properties(
+            self._kms, pqe.DecryptionConfiguration(cache_lifetime=timedelta(minutes=10))
+        )
+
+    # -- manifest ---------------------------------------------------------------------------
+
+    def months(self) -> list[date]:
+        """Committed months, oldest first (cached until the store folder changes)."""
+        try:
+            stamp = self.root.stat().st_mtime_ns
+        except FileNotFoundError:
+            return []
+        if self._months is not None and self._months[0] == stamp:
+            return self._months[1]
+        found = []
+        for child in self.root.iterdir():
+            if not child.name.startswith(".") and (child / MANIFEST).exists():
+                year, month = child.name.split("-")
+                found.append(date(int(year), int(month), 1))
+        self._months = (stamp, sorted(found))
+        return self._months[1]
+
+    def _manifest(self, month: date) -> dict[str, list[str]]:
+        """A month's manifest, cached until its folder changes (another writer committed)."""
+        folder = self.root / month_dir_name(month)
+        try:
+            stamp = folder.stat().st_mtime_ns
+        except FileNotFoundError:
+            return {}
+        cached = self._manifests.get(month)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        path = folder / MANIFEST
+        manifest: dict[str, list[str]] = json.loads(path.read_text()) if path.exists() else {}
+        self._manifests[month] = (stamp, manifest)
+        return manifest
+
+    def files(self, dataset: Dataset, month: date) -> list[Path]:
+        folder = self.root / month_dir_name(month)
+        return [folder / name for name in self._manifest(month).get(dataset.value, [])]
+
+    def _commit(self, month: date, manifest: dict[str, list[str]]) -> None:
+        folder = self.root / month_dir_name(month)
+        tmp = folder / f".{MANIFEST}.tmp"
+        new_month = not (folder / MANIFEST).exists()
+        with tmp.open("w") as handle:
+            json.dump(manifest, handle, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(folder / MANIFEST)
+        _fsync_dir(folder)
+        self._manifests.pop(month, None)
+        if new_month:  # touch the store folder so every reader's month list refreshes
+            marker = self.root / ".months"
+            marker.with_suffix(".tmp").write_text(f"{month:%Y-%m}")
+            marker.with_suffix(".tmp").replace(marker)
+            self._months = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One writer at a time (an exclusive lock on the store folder)."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with (self.root / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._manifests.clear()  # another process may have committed meanwhile
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def encryption_properties(self, month: date) -> pqe.FileEncryptionProperties:
+        """Encrypt columns and footer with a fresh file key wrapped under the month's key."""
+        return self._factory.file_encryption_properties(
+            self._kms,
+            pqe.EncryptionConfiguration(
+                footer_key=month_key_id(month),
+                uniform_encryption=True,
+                double_wrapping=False,
+                cache_lifetime=timedelta(minutes=10),
+            ),
+        )
+
+    def _write_file(self, month: date, table: pa.Table, name: str) -> None:
+        folder = self.root / month_dir_name(month)
+        key_id = month_key_id(month)
+        if not self._keys.has_data_key(key_id):
+            self._keys.create_data_key(key_id)  # refused for a month whose key was destroyed
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        properties = self.encryption_properties(month)
+        tmp = folder / f".tmp-{name}"
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            row_group_size=self._row_group_rows,
+            encryption_properties=properties,
+            write_page_index=False,
+        )
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(folder / name)
+
+    def append(
+        self, dataset: Dataset, month: date, table: pa.Table, *, presorted: bool = False
+    ) -> None:
+        """Write ``table`` (rows of this month) as a new committed file; call inside writing().
+
+        Rows are stored sorted by EAN so row-group statistics prune one connection's reads;
+        ``presorted`` skips the sort for writers that already produce that order.
+        """
+        table = table.cast(SCHEMAS[dataset])
+        if not presorted:
+            table = table.sort_by(_sort_keys(dataset))
+        name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
+        self._write_file(month, table, name)
+        manifest = {k: list(v) for k, v in self._manifest(month).items()}
+        manifest.setdefault(dataset.value, []).append(name)
+        self._commit(month, manifest)
+
+    def compact(self, dataset: Dataset, month: date) -> None:
+        """Merge a month's files into one EAN-sorted file (same rows, every version kept)."""
+        old = self.files(dataset, month)
+        if len(old) <= 1:
+            return
+        table = self.read_month(dataset, month)
+        table = table.sort_by(_sort_keys(dataset))
+        name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
+        self._write_file(month, table, name)
+        manifest = {k: list(v) for k, v in self._manifest(month).items()}
+        manifest[dataset.value] = [name]
+        self._commit(month, manifest)
+        for path in old:
+            self._open.pop(path, None)
+            path.unlink(missing_ok=True)
+
+    def remove_orphans(self) -> int:
+        """Delete files left by interrupted writes (not named by their month's manifest)."""
+        removed = 0
+        for month in self.months():
+            folder = self.root / month_dir_name(month)
+            committed = {n for names in self._manifest(month).values() for n in names}
+            for child in folder.iterdir():
+                if child.name != MANIFEST and child.name not in committed:
+                    child.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _month_files(self, dataset: Dataset, month: date) -> list[_OpenFile]:
+        """The opened files of a month, cached for as long as its manifest is unchanged."""
+        manifest = self._manifest(month)
+        cached = self._file_lists.get((dataset, month))
+        if cached is not None and cached[0] is manifest:
+            return cached[1]
+        opened = [self._opened(path) for path in self.files(dataset, month)]
+        self._file_lists[(dataset, month)] = (manifest, opened)
+        return opened
+
+    def _opened(self, path: Path) -> _OpenFile:
+        cached = self._open.get(path)
+        if cached is not None:
+            return cached
+        try:
+            parquet = pq.ParquetFile(path, decryption_properties=self._decryption)
+        except OSError:
+            # PyArrow wraps the KMS client's refusal; name the real cause when it is the key.
+            key_id = f"readings-{path.parent.name}"
+            if not self._keys.has_data_key(key_id):
+                raise DataKeyUnavailableError(key_id) from None
+            raise
+        meta = parquet.metadata
+        ean_index = meta.schema.names.index("ean")
+        mins, maxs = [], []
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(ean_index).statistics
+            mins.append(stats.min)
+            maxs.append(stats.max)
+        opened = _OpenFile(parquet, np.array(mins, dtype="U32"), np.array(maxs, dtype="U32"))
+        self._open[path] = opened
+        return opened
+
+    def read_month(
+        self, dataset: Dataset, month: date, columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        schema = SCHEMAS[dataset]
+        parts = [
+            self._opened(path).parquet.read(columns=list(columns) if columns else None)
+            for path in self.files(dataset, month)
+        ]
+        if not parts:
+            fields = [schema.field(c) for c in columns] if columns else list(schema)
+            return pa.schema(fields).empty_table()
+        return pa.concat_tables(parts)
+
+    @staticmethod
+    def _indices(dataset: Dataset, columns: Sequence[str] | None) -> list[int]:
+        names = SCHEMAS[dataset].names
+        return list(range(len(names))) if columns is None else [names.index(c) for c in columns]
+
+    def read_ean(
+        self,
+        dataset: Dataset,
+        months: Sequence[date],
+        ean: str,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """One connection's rows in some months, reading only the row groups that can hold it.
+
+        Files are sorted by EAN, so the row groups holding ``ean`` are found by binary search
+        over the cached per-row-group bounds: the cost does not grow with the connections.
+        """
+        indices = self._indices(dataset, columns)
+        parts = []
+        for month in months:
+            for opened in self._month_files(dataset, month):
+                first = int(np.searchsorted(opened.ean_max, ean, side="left"))
+                end = int(np.searchsorted(opened.ean_min, ean, side="right"))
+                if end <= first:
+                    continue
+                # The low-level reader skips per-call Python overhead (half the cost of a small
+                # row group); threads cost more than they save on a few small row groups.
+                parts.append(
+                    opened.parquet.reader.read_row_groups(
+                        list(range(first, end)), column_indices=indices, use_threads=False
+                    )
+                )
+        if not parts:
+            schema = SCHEMAS[dataset]
+            fields = [schema.field(c) for c in columns] if columns else list(schema)
+            return pa.schema(fields).empty_table()
+        table = pa.concat_tables(parts)
+        return table.filter(pc.equal(table["ean"], ean))
+
+    def read_eans(
+        self,
+        dataset: Dataset,
+        month: date,
+        eans: Sequence[str],
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """The rows of several connections: each file's matching row groups read in one call."""
+        wanted = np.array(sorted(eans), dtype="U32")
+        schema = SCHEMAS[dataset]
+        parts = []
+        for path in self.files(dataset, month):
+            opened = self._opened(path)
+            low = np.searchsorted(wanted, opened.ean_min, side="left")
+            high = np.searchsorted(wanted, opened.ean_max, side="right")
+            groups = np.flatnonzero(high > low)
+            if groups.size == 0:
+                continue
+            table = opened.parquet.reader.read_row_groups(
+                groups.tolist(), column_indices=self._indices(dataset, columns), use_threads=True
+            )
+            parts.append(table.filter(pc.is_in(table["ean"], pa.array(wanted.tolist()))))
+        if not parts:
+            fields = [schema.field(c) for c in columns] if columns else list(schema)
+            return pa.schema(fields).empty_table()
+        return pa.concat_tables(parts)
+
+    # -- retention ----------------------------------------------------------------------------
+
+    def drop_month(self, month: date) -> None:
+        """Take the month out of the store, destroy its data key, then delete its files.
+
+        The folder is first renamed to ``.purging-YYYY-MM`` (atomic: readers stop seeing the
+        month), then the key is destroyed (every copy anywhere becomes unreadable), then the
+        folder is deleted. :meth:`finish_purges` completes a purge a crash interrupted.
+        """
+        folder = self.root / month_dir_name(month)
+        purging = self.root / f".purging-{month_dir_name(month)}"
+        if folder.exists():
+            folder.replace(purging)
+            _fsync_dir(self.root)
+        self._finish(purging)
+        self._manifests.pop(month, None)
+        self._months = None
+        for path in [p for p in self._open if p.parent == folder]:
+            del self._open[path]
+        self._file_lists.clear()
+        # PyArrow caches unwrapped keys per factory: start afresh so nothing outlives the key.
+        self._factory.remove_cache_entries_for_all_tokens()
+        self._new_factory()
+
+    def _finish(self, purging: Path) -> None:
+        year, number = purging.name.removeprefix(".purging-").split("-")
+        key_id = month_key_id(date(int(year), int(number), 1))
+        if self._keys.has_data_key(key_id):  # a resumed purge may have destroyed it already
+            self._keys.destroy_data_key(key_id)
+        shutil.rmtree(purging, ignore_errors=True)
+
+    def finish_purges(self) -> int:
+        """Complete purges a crash interrupted (key destroyed, folder gone); how many."""
+        if not self.root.exists():
+            return 0
+        leftovers = sorted(self.root.glob(".purging-*"))
+        for purging in leftovers:
+            self._finish(purging)
+        return len(leftovers)

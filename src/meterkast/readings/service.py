@@ -1,0 +1,340 @@
+"""Use cases of the readings store: intake (validate, estimate, version), reads, retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from meterkast.kernel.clock import Clock
+from meterkast.kernel.codes import Product
+from meterkast.readings.adapters.parquet import EncryptedMonthStore
+from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
+from meterkast.readings.frames import (
+    REGISTERS,
+    electricity_table,
+    from_columns,
+    gas_table,
+    latest,
+    one_connection,
+    to_columns,
+    valid_eans,
+)
+from meterkast.readings.intervals import decide_intervals, interval_table
+from meterkast.readings.ports import ConnectionFacts
+from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
+from meterkast.readings.validation import NEW, REJECTED, decide
+
+# How far back intake looks for a connection's previous reading (beyond the batch's months).
+LOOKBACK_MONTHS = 3
+# A month with more files than this is compacted into one after an intake (reads stay fast).
+COMPACT_AFTER_FILES = 8
+PRODUCT = {Dataset.ELECTRICITY_DAILY: Product.ELECTRICITY, Dataset.GAS_DAILY: Product.GAS}
+EXPORT_ROWS = {Dataset.ELECTRICITY_DAILY: (2, 3), Dataset.GAS_DAILY: ()}
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    months: list[date]
+    keys_destroyed: int
+
+
+class ReadingsService:
+    """The readings store; implements :class:`meterkast.readings.api.ReadingsSink`."""
+
+    def __init__(
+        self,
+        store: EncryptedMonthStore,
+        facts: ConnectionFacts,
+        clock: Clock,
+        retention_months: int = 24,
+    ) -> None:
+        self._store = store
+        self._facts = facts
+        self._clock = clock
+        self.retention_months = retention_months
+
+    # -- intake (ReadingsSink) --------------------------------------------------------------
+
+    def add_electricity_daily(self, rows: Sequence[ElectricityDaily]) -> IntakeResult:
+        return self.add_daily_table(Dataset.ELECTRICITY_DAILY, electricity_table(rows))
+
+    def add_gas_daily(self, rows: Sequence[GasDaily]) -> IntakeResult:
+        return self.add_daily_table(Dataset.GAS_DAILY, gas_table(rows))
+
+    def add_interval(self, rows: Sequence[IntervalValue]) -> IntakeResult:
+        incoming = interval_table(rows)
+        if incoming.num_rows == 0:
+            return IntakeResult(0, 0, [])
+        with self._store.writing():
+            eans = sorted(set(incoming["ean"].to_pylist()))
+            months = self._months_of(incoming["start"])
+            existing = self._existing(Dataset.INTERVAL, eans, months)
+            facts = self._facts.lookup(eans)
+            status, version, reasons = decide_intervals(incoming, existing, facts)
+            keep = np.flatnonzero(status == NEW)
+            new = incoming.take(pa.array(keep)).set_column(
+                incoming.schema.get_field_index("version"),
+                "version",
+                pa.array(version[keep].astype(np.int16)),
+            )
+            self._append(Dataset.INTERVAL, self._stamp(new), "start")
+        return _result(status, reasons, 0)
+
+    def add_daily_table(self, dataset: Dataset, table: pa.Table) -> IntakeResult:
+        """The columnar intake path (record lists convert to this): validate and store."""
+        if table.num_rows == 0:
+            return IntakeResult(0, 0, [])
+        valid = valid_eans(table["ean"])
+        if not valid.all():
+            inner = self.add_daily_table(dataset, table.filter(pa.array(valid)))
+            positions = np.flatnonzero(valid)
+            rejected = [(int(positions[i]), reason) for i, reason in inner.rejected]
+            rejected += [(int(i), "ean must be 18 digits") for i in np.flatnonzero(~valid)]
+            return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
+        incoming = to_columns(dataset, table)
+        captured = table["captured_at"].to_numpy() if dataset is Dataset.GAS_DAILY else None
+        with self._store.writing():
+            eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
+            months = _months_between(incoming.day.min(), incoming.day.max())
+            existing = to_columns(dataset, self._existing(dataset, eans, months))
+            facts = self._facts.lookup(eans)
+            decision = decide(
+                PRODUCT[dataset],
+                incoming,
+                existing,
+                facts,
+                EXPORT_ROWS[dataset],
+                REGISTERS[dataset],
+            )
+            keep = np.flatnonzero(decision.status == NEW)
+            accepted = incoming.take(keep)
+            accepted.version = decision.version[keep]
+            now = self._clock()
+            parts = [
+                from_columns(
+                    dataset, accepted, now, captured[keep] if captured is not None else None
+                )
+            ]
+            estimates = decision.estimates
+            if estimates is not None and len(estimates):
+                parts.append(from_columns(dataset, estimates, now))
+            # A batch that arrives in (EAN, day) order needs no sort before writing.
+            ordered = len(parts) == 1 and _in_order(accepted.ean, accepted.day)
+            self._append(dataset, pa.concat_tables(parts), "day", presorted=ordered)
+        count = len(estimates) if estimates is not None else 0
+        return _result(decision.status, decision.reasons, count)
+
+    # -- bulk history -----------------------------------------------------------------------
+
+    def write_history(
+        self,
+        tables: Iterable[pa.Table],
+        dataset: Dataset = Dataset.ELECTRICITY_DAILY,
+        *,
+        presorted: bool = False,
+    ) -> int:
+        """Store already-plausible history without validation (demo and benchmark data).
+
+        Each table holds rows of the dataset's schema; ``presorted`` (EAN, then day) tables of
+        a single month are written as they are, the fastest path.
+        """
+        written = 0
+        with self._store.writing():
+            for table in tables:
+                self._append(dataset, table, TIME_COLUMN[dataset], presorted=presorted)
+                written += table.num_rows
+        return written
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def daily(
+        self,
+        dataset: Dataset,
+        ean: str,
+        first: date,
+        last: date,
+        *,
+        all_versions: bool = False,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """One connection's daily readings between two days (inclusive), oldest first.
+
+        ``columns`` narrows what is read (each column is one more read per month file);
+        ``ean``, ``day`` and ``version`` are always included. The default latest view leaves
+        out only the intake time.
+        """
+        months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
+        names = SCHEMAS[dataset].names
+        if columns is not None:
+            wanted = {"ean", "day", "version", *columns}
+            names = [c for c in names if c in wanted]
+        elif not all_versions:
+            names = [c for c in names if c != "recorded_at"]
+        table = self._store.read_ean(dataset, months, ean, names)
+        table = table.filter(
+            pc.and_(pc.greater_equal(table["day"], first), pc.less_equal(table["day"], last))
+        )
+        return one_connection(table, "day", latest_only=not all_versions)
+
+    def intervals(self, ean: str, start: datetime, end: datetime) -> pa.Table:
+        months = [
+            m
+            for m in self._store.months()
+            if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
+        ]
+        table = self._store.read_ean(Dataset.INTERVAL, months, ean)
+        table = table.filter(
+            pc.and_(pc.greater_equal(table["start"], start), pc.less(table["start"], end))
+        )
+        return one_connection(table, "start", latest_only=True)
+
+    def month(self, dataset: Dataset, month: date, *, all_versions: bool = False) -> pa.Table:
+        """A whole month, every connection: the batch-job path (hand it to DuckDB as Arrow)."""
+        table = self._store.read_month(dataset, first_of_month(month))
+        return table if all_versions else latest(table, dataset)
+
+    def query_month(self, dataset: Dataset, month: date, sql: str) -> pa.Table:
+        """Run ``sql`` with DuckDB over a month's latest versions, visible as ``readings``.
+
+        DuckDB cannot decrypt PyArrow-encrypted Parquet, so PyArrow decrypts and DuckDB gets
+        the Arrow table (zero-copy). ``sql`` comes from batch jobs, never from end users.
+        """
+        readings = self.month(dataset, month)
+        connection = duckdb.connect()
+        try:
+            connection.register("readings", readings)
+            result: pa.Table = connection.sql(sql).to_arrow_table()
+        finally:
+            connection.close()
+        return result
+
+    def months(self) -> list[date]:
+        return self._store.months()
+
+    def compact(self, month: date) -> None:
+        with self._store.writing():
+            for dataset in Dataset:
+                self._store.compact(dataset, first_of_month(month))
+
+    # -- retention --------------------------------------------------------------------------
+
+    def retention_cutoff(self, as_of: date) -> date:
+        """The oldest month still kept on ``as_of``: everything before it is purged."""
+        return add_months(first_of_month(as_of), -self.retention_months)
+
+    def purge(self, as_of: date | None = None) -> PurgeResult:
+        """Remove every month older than the retention window and destroy its data key."""
+        day = as_of or self._clock().date()
+        cutoff = self.retention_cutoff(day)
+        purged = []
+        with self._store.writing():
+            self._store.finish_purges()
+            for month in self._store.months():
+                if month < cutoff:
+                    self._store.drop_month(month)
+                    purged.append(month)
+            self._store.remove_orphans()
+        return PurgeResult(purged, len(purged))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _existing(self, dataset: Dataset, eans: list[str], months: list[date]) -> pa.Table:
+        """Stored rows (all versions) of ``eans`` in ``months`` plus one month either side, and
+        further back (up to LOOKBACK_MONTHS) for connections with nothing stored there."""
+        stored = set(self._store.months())
+        window = [add_months(months[0], -1), *months, add_months(months[-1], 1)]
+        parts = [self._read(dataset, m, eans) for m in window if m in stored]
+        missing = set(eans)
+        for part in parts:
+            missing -= set(pc.unique(part["ean"]).to_pylist())
+        back = add_months(months[0], -1)
+        for _ in range(LOOKBACK_MONTHS):
+            if not missing:
+                break
+            back = add_months(back, -1)
+            if back in stored:
+                part = self._read(dataset, back, sorted(missing))
+                missing -= set(pc.unique(part["ean"]).to_pylist())
+                parts.append(part)
+        if not parts:
+            names = [c for c in SCHEMAS[dataset].names if c not in ("recorded_at", "captured_at")]
+            return SCHEMAS[dataset].empty_table().select(names)
+        return pa.concat_tables(parts)
+
+    def _read(self, dataset: Dataset, month: date, eans: list[str]) -> pa.Table:
+        # Validation never looks at when a row was recorded or captured: skip those columns.
+        names = [c for c in SCHEMAS[dataset].names if c not in ("recorded_at", "captured_at")]
+        return self._store.read_eans(dataset, month, eans, names)
+
+    def _months_of(self, starts: pa.ChunkedArray) -> list[date]:
+        days = starts.to_numpy().astype("datetime64[D]")
+        return _months_between(days.min(), days.max())
+
+    def _stamp(self, table: pa.Table) -> pa.Table:
+        now = np.datetime64(self._clock().astimezone(UTC).replace(tzinfo=None), "us")
+        index = table.schema.get_field_index("recorded_at")
+        column = pa.array(np.full(table.num_rows, now), pa.timestamp("us", tz="UTC"))
+        return table.set_column(index, "recorded_at", column)
+
+    def _append(
+        self, dataset: Dataset, table: pa.Table, time_column: str, *, presorted: bool = False
+    ) -> None:
+        if table.num_rows == 0:
+            return
+        month = table[time_column].to_numpy().astype("datetime64[M]")
+        for value in np.unique(month):
+            part = table if np.unique(month).size == 1 else table.filter(pa.array(month == value))
+            month_start = value.astype(date)
+            self._store.append(dataset, month_start, part, presorted=presorted)
+            if len(self._store.files(dataset, month_start)) > COMPACT_AFTER_FILES:
+                self._store.compact(dataset, month_start)
+
+
+def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:
+    month = first_of_month(_to_date(first))
+    end = _to_date(last)
+    months = []
+    while month <= end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _in_order(ean: np.ndarray, day: np.ndarray) -> bool:
+    """Whether rows are strictly ordered by EAN, then day."""
+    if ean.size < 2:
+        return True
+    step_ean = np.diff(ean)
+    step_day = np.diff(day.astype(np.int64))
+    return bool(np.all((step_ean > 0) | ((step_ean == 0) & (step_day > 0))))
+
+
+def _to_date(value: np.datetime64) -> date:
+    day = value.astype("datetime64[D]").item()
+    assert isinstance(day, date)  # noqa: S101  # a day-unit datetime64 always gives a date
+    return day
+
+
+def _result(status: np.ndarray, reasons: dict[int, str], estimated: int) -> IntakeResult:
+    rejected = sorted((row, reasons[row]) for row in np.flatnonzero(status == REJECTED).tolist())
+    return IntakeResult(
+        stored=int((status == NEW).sum()),
+        duplicates=int((status == 1).sum()),
+        rejected=rejected,
+        estimated=estimated,
+    )
