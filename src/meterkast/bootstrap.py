@@ -20,6 +20,7 @@ from meterkast.keys.service import KeyService
 from meterkast.parties.service import PartiesService
 from meterkast.settings import CoreSettings, KeySettings, load_settings
 from meterkast.synth.service import AreaGenerator
+from meterkast.web.accounts import LoginCodes, OAuthClients
 
 
 @dataclass
@@ -69,6 +70,14 @@ class App:
     @cached_property
     def data_keys(self) -> DataKeys:
         return DataKeys(self.engine, self.master_key, self.clock)
+
+    @cached_property
+    def login_codes(self) -> LoginCodes:
+        return LoginCodes(self.engine, self.clock)
+
+    @cached_property
+    def oauth_clients(self) -> OAuthClients:
+        return OAuthClients(self.engine, self.clock)
 
     def key_rotation(self) -> KeyRotation:
         if self.meter_link is None:

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, grid, keys, parties
+from meterkast.cli import area, grid, keys, parties, portal
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
 
@@ -61,6 +61,7 @@ grid.register(app)
 keys.register(app)
 parties.register(app)
 area.register(app)
+portal.register(app)
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "connections show": ("3.8", "3.6", "5.1", "3.2"),
     "keys rotate": ("5.5",),  # smart meter management: key renewal, no personal data shown
     "keys status": (NONE,),  # counts and ages only
+    "portal code": ("A.1",),  # a sign-in code so the customer can see their own data
+    "portal client add": (NONE,),  # registers an organisation's app
 }
 
 
