@@ -84,7 +84,7 @@ def bar_chart(
     number: Callable[[float], str] = _fmt,
 ) -> str:
     """One series as bars; negative values (a correction) are drawn at zero height."""
-    left, right, top, bottom = 56, 8, 10, 26
+    left, right, top, bottom = 56, 8, 22, 26
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = nice_ceiling(max((b.value for b in bars), default=0.0))
     out = [
@@ -102,7 +102,7 @@ def bar_chart(
             f'y2="{y:.1f}"/><text class="tick" x="{left - 6}" y="{y + 4:.1f}" '
             f'text-anchor="end">{escape(number(value))}</text>'
         )
-    out.append(f'<text class="unit" x="4" y="{top + 8}">{escape(unit)}</text>')
+    out.append(f'<text class="unit" x="4" y="12">{escape(unit)}</text>')
     if bars:
         slot = plot_w / len(bars)
         bar_w = max(slot * 0.8, 0.6)
