@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("generate",)
+BENCHMARKS = ("generate", "portal")
 
 
 def main(argv: list[str]) -> None:
