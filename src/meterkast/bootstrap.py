@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
+from meterkast.access.ports import TokenIssuer
 from meterkast.db.engine import create_engine
 from meterkast.db.migrate import upgrade
 from meterkast.grid.service import GridService
@@ -18,9 +20,12 @@ from meterkast.keys.datakeys import DataKeys
 from meterkast.keys.rotation import KeyRotation
 from meterkast.keys.service import KeyService
 from meterkast.parties.service import PartiesService
-from meterkast.settings import CoreSettings, KeySettings, load_settings
+from meterkast.settings import CoreSettings, KeySettings, PortalEnvSettings, load_settings
 from meterkast.synth.service import AreaGenerator
-from meterkast.web.accounts import LoginCodes, OAuthClients
+from meterkast.web.accounts import LoginCodes, OAuthClients, portal_secret
+
+if TYPE_CHECKING:
+    from meterkast.web.portal import PortalSettings
 
 
 @dataclass
@@ -78,6 +83,25 @@ class App:
     @cached_property
     def oauth_clients(self) -> OAuthClients:
         return OAuthClients(self.engine, self.clock)
+
+    def portal_settings(self, issuer: TokenIssuer | None = None) -> PortalSettings:
+        """Settings for ``create_app(services, portal)``: key, cookie policy, optional OIDC."""
+        from meterkast.web.oidc import OidcSettings
+        from meterkast.web.portal import PortalSettings
+
+        env = PortalEnvSettings()
+        secret = env.secret.get_secret_value() if env.secret else portal_secret(self.settings.home)
+        oidc = None
+        if env.oidc_metadata_url:
+            oidc = OidcSettings(
+                env.oidc_metadata_url,
+                env.oidc_client_id,
+                env.oidc_client_secret.get_secret_value(),
+                env.oidc_customer_claim,
+            )
+        return PortalSettings(
+            secret, self.login_codes, self.oauth_clients, issuer, oidc, env.https_only
+        )
 
     def key_rotation(self) -> KeyRotation:
         if self.meter_link is None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -216,3 +218,18 @@ class OAuthClients:
     def delete_code(self, code_hash: str) -> None:
         with self._engine.begin() as db:
             db.execute(oauth_codes.delete().where(oauth_codes.c.code_hash == code_hash))
+
+
+def portal_secret(home: Path) -> str:
+    """The session-signing key in ``home/portal.key`` (0600), made on first use."""
+    path = home / "portal.key"
+    if not path.exists():
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
