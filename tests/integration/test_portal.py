@@ -269,26 +269,40 @@ def test_oauth_code_flow_with_pkce(portal: tuple[TestClient, Portal]) -> None:
     assert f'data-party="{APP_EAN}"' in log and "WattWijzer" in log
 
 
+def test_switching_language_keeps_the_consent_request(portal: tuple[TestClient, Portal]) -> None:
+    client, built = portal
+    client_id, _ = built.clients.add(APP_EAN, ["http://127.0.0.1:9999/cb"])
+    _sign_in(client, built)
+    page = client.get(_authorize_url(client_id, pkce_pair()[1])).text
+    switch = re.search(r'<a href="([^"]+)" lang="en"', page)
+    assert switch, "no language link"
+    english = client.get(switch.group(1).replace("&amp;", "&"))
+    assert english.status_code == 200 and "Consent for WattWijzer" in english.text
+
+
 @pytest.mark.parametrize(
-    "extra",
+    ("extra", "expected"),
     [
-        {"code_challenge_method": "plain"},
-        {"code_challenge": ""},
-        {"redirect_uri": "http://127.0.0.1:9999/other"},
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge": ""}, "invalid_request"),
+        ({"scope": "alles"}, "invalid_scope"),
+        ({"scope": ""}, "invalid_scope"),
+        ({"redirect_uri": "http://127.0.0.1:9999/other"}, "page"),
     ],
 )
-def test_oauth_requests_without_s256_or_a_known_redirect_fail(
-    portal: tuple[TestClient, Portal], extra: dict[str, str]
+def test_oauth_requests_without_s256_scope_or_known_redirect_fail(
+    portal: tuple[TestClient, Portal], extra: dict[str, str], expected: str
 ) -> None:
     client, built = portal
     client_id, _ = built.clients.add(APP_EAN, ["http://127.0.0.1:9999/cb"])
     _sign_in(client, built)
-    _, challenge = pkce_pair()
-    answer = client.get(_authorize_url(client_id, challenge, **extra))
-    assert answer.status_code in {303, 400}
-    if answer.status_code == 303:  # errors go back to a registered redirect only
-        assert "error=invalid_request" in answer.headers["location"]
-        assert answer.headers["location"].startswith("http://127.0.0.1:9999/cb")
+    answer = client.get(_authorize_url(client_id, pkce_pair()[1], **extra))
+    if expected == "page":  # never redirect to an unregistered URI: tell the customer instead
+        assert answer.status_code == 400 and "<html" in answer.text
+    else:
+        assert answer.status_code == 303
+        location = answer.headers["location"]
+        assert location.startswith("http://127.0.0.1:9999/cb?") and f"error={expected}" in location
 
 
 def test_denied_consent_gives_no_grant(portal: tuple[TestClient, Portal]) -> None:

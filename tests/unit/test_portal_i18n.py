@@ -64,3 +64,10 @@ def test_translator_formats_and_shows_unknown_keys() -> None:
     assert en("consent_title", app="X") == "Consent for X"
     assert translator("nl")("consent_title", app="X") == "Toestemming voor X"
     assert en("no-such-key") == "no-such-key"
+
+
+def test_numbers_use_a_decimal_comma_in_dutch() -> None:
+    from meterkast.web.i18n import number
+
+    assert number("nl")(1234.56) == "1234,6" and number("en")(1234.56) == "1234.6"
+    assert number("nl")(12.0) == "12"

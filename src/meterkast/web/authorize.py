@@ -34,18 +34,21 @@ def router(clients: OAuthClients, issuer: TokenIssuer, svc: Services) -> APIRout
     )
     routes = APIRouter(prefix="/oauth", tags=["oauth"])
 
-    def consent(request: Request, who_id: str, error: str | None = None) -> HTMLResponse:
+    def refuse(request: Request, oauth: PortalRequest, failure: OAuth2Error) -> Response:
+        """Back to the app once its client and redirect URI are known (RFC 6749, 4.1.2.1);
+        before that only the customer hears of it: never redirect to an unchecked URI."""
+        if failure.redirect_uri:
+            answer: Response = server.handle_error_response(oauth, failure)
+            return answer
+        detail = failure.description or failure.error
+        return render(request, "error.html", status=400, title="OAuth", detail=detail)
+
+    def consent(request: Request, who_id: str, error: str | None = None) -> Response:
         oauth = _oauth_request(request)
         try:
             grant = server.get_consent_grant(oauth, end_user=who_id)
         except OAuth2Error as failure:
-            return render(
-                request,
-                "error.html",
-                status=400,
-                title="OAuth",
-                detail=failure.description or failure.error,
-            )
+            return refuse(request, oauth, failure)
         client = grant.client.client
         try:
             app_name = svc.parties.get_party(client.party_ean).name
@@ -90,19 +93,13 @@ def router(clients: OAuthClients, issuer: TokenIssuer, svc: Services) -> APIRout
         try:
             grant = server.get_consent_grant(oauth, end_user=who.party_id)
         except OAuth2Error as failure:
-            return render(
-                request,
-                "error.html",
-                status=400,
-                title="OAuth",
-                detail=failure.description or failure.error,
-            )
+            return refuse(request, oauth, failure)
         if decision != "allow":
             response: Response = server.create_authorization_response(oauth, None, grant)
             return response
         chosen = [s for s in scopes or [] if s in SCOPES and s in oauth.scope.split()]
         if not chosen or not connection_ean or data_first is None or data_last is None:
-            return consent(request, who.party_id, error="choose a connection, data and period")
+            return consent(request, who.party_id, error="consent_incomplete")
         now = svc.clock()
         try:
             given = svc.grants.give(

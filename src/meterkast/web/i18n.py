@@ -118,6 +118,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Dagstanden van de laatste 24 maanden",
         "Daily readings of the last 24 months",
     ),
+    "consent_incomplete": (
+        "Kies een aansluiting, welke gegevens en een periode.",
+        "Choose a connection, which data and a period.",
+    ),
     "allow": ("Toestaan", "Allow"),
     "deny": ("Weigeren", "Deny"),
     "status_active": ("actief", "active"),
@@ -154,6 +158,16 @@ def choose(query: str | None, cookie: str | None, accept_language: str | None) -
     if ranked:
         return max(ranked, key=lambda r: r[0])[1]  # max keeps the first of equal weights
     return DEFAULT
+
+
+def number(lang: str) -> Callable[[float], str]:
+    """One decimal at most; a decimal comma in Dutch."""
+
+    def fmt(value: float) -> str:
+        text = f"{value:.1f}".removesuffix(".0")
+        return text.replace(".", ",") if lang == "nl" else text
+
+    return fmt
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -167,6 +167,12 @@ class PortalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self._connection_of = connection_of  # grant id -> connection EAN, told to the app
         self.register_token_generator("default", self._token)
         self.register_grant(CodeGrant, [S256Only(required=True)])
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        """A scope is required: consent is always for named data, never "everything"."""
+        asked = set((scope or "").split())
+        if not asked or not asked <= set(SCOPES):
+            raise InvalidScopeError(description=f"ask for one or more of: {' '.join(SCOPES)}")
 
     def query_client(self, client_id: str) -> ClientModel | None:
         found = self.clients.get(client_id)

@@ -150,7 +150,8 @@ def connection(
         reading_choice = _choice(request, svc, who, ean)
     except DomainError as error:
         return error_page(request, error)
-    t = i18n.translator(language(request))
+    lang = language(request)
+    t, num = i18n.translator(lang), i18n.number(lang)
     daily = charts.daily_usage(rows)
     usage = daily if view == "day" else charts.monthly_usage(daily)
     pattern = "%Y-%m-%d" if view == "day" else "%Y-%m"
@@ -165,12 +166,18 @@ def connection(
         if key == "feed_in" and not any(values):
             continue  # no feed-in at this connection: no empty chart
         bars = [
-            charts.Bar(label(u.period), v, f"{label(u.period)}: {v:.1f} kWh")
+            charts.Bar(label(u.period), v, f"{label(u.period)}: {num(v)} kWh")
             for u, v in zip(usage, values, strict=True)
         ]
         desc = t("chart_desc", what=t(key), per=per, first=first, last=last)
         svg = charts.bar_chart(
-            bars, chart_id=f"chart-{key}", title=f"{t(key)} {per}", desc=desc, unit="kWh", kind=key
+            bars,
+            chart_id=f"chart-{key}",
+            title=f"{t(key)} {per}",
+            desc=desc,
+            unit="kWh",
+            kind=key,
+            number=num,
         )
         series.append({"key": key, "svg": svg, "bars": bars})
     return render(

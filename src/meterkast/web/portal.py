@@ -11,7 +11,7 @@ import inspect
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -118,15 +118,24 @@ SvcDep = Annotated[Services, Depends(services_of)]
 PortalDep = Annotated[PortalSettings, Depends(portal_of)]
 
 
+def _with_lang(request: Request, lang: str) -> str:
+    """This page in the other language, keeping its query (the consent screen needs it)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
+    other = "en" if lang == "nl" else "nl"
     page = _env.get_template(name).render(
         request=request,
         lang=lang,
         t=i18n.translator(lang),
         csrf=csrf_token(request),
         signed_in=isinstance(request.session.get("customer"), str),
-        other_lang="en" if lang == "nl" else "nl",
+        other_lang=other,
+        lang_href=_with_lang(request, other),
+        num=i18n.number(lang),
         **context,
     )
     response = HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
