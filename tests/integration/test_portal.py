@@ -267,6 +267,7 @@ def test_oauth_code_flow_with_pkce(portal: tuple[TestClient, Portal]) -> None:
     assert replay.status_code == 400, "a code works once"
     log = client.get("/portal/access-log").text
     assert f'data-party="{APP_EAN}"' in log and "WattWijzer" in log
+    assert "2026-11-23 10:00" in log  # 09:00 UTC is 10:00 in Amsterdam
 
 
 def test_switching_language_keeps_the_consent_request(portal: tuple[TestClient, Portal]) -> None:

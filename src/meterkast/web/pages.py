@@ -7,12 +7,13 @@ API's reading-choice route (purpose 1.2); grants through the grant service (purp
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from meterkast.access.grant_service import utc
 from meterkast.access.policy import (
     CUSTOMER_OWN,
     READING_CHOICE,
@@ -24,7 +25,7 @@ from meterkast.api.deps import bound
 from meterkast.api.routes import choice as api_choice
 from meterkast.api.routes import me as api_me
 from meterkast.exports import to_csv, to_espi
-from meterkast.kernel.clock import local_day
+from meterkast.kernel.clock import AMSTERDAM, local_day
 from meterkast.kernel.codes import GrantScope, ReadingChoice
 from meterkast.kernel.errors import DomainError
 from meterkast.web import charts, i18n
@@ -326,4 +327,11 @@ def access_log(request: Request, who: CustomerDep, svc: SvcDep) -> HTMLResponse:
                 names[e.party] = svc.parties.get_party(e.party).name
             except DomainError:
                 names[e.party] = e.party
-    return render(request, "access_log.html", entries=entries, names=names, me=who.party_id)
+    return render(
+        request, "access_log.html", entries=entries, names=names, me=who.party_id, local=_local
+    )
+
+
+def _local(moment: datetime) -> str:
+    """Dutch wall-clock time: what the customer's own clock showed at the access."""
+    return utc(moment).astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M")
