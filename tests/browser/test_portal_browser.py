@@ -111,7 +111,14 @@ def test_sign_in_chart_and_reading_choice(page: Page, served: tuple[str, Portal]
     assert chart.locator("rect.bar").first.bounding_box()["height"] > 0  # type: ignore[index]
     expect(page.get_by_role("img", name=re.compile("Verbruik per maand"))).to_be_visible()
     expect(page.locator("#choice-now")).to_have_attribute("data-choice", "standard")
-    page.get_by_role("button", name="Zet uitlezen op afstand uit").click()
+    switch_off = page.get_by_role("button", name="Zet uitlezen op afstand uit")
+    for _ in range(60):  # keyboard only: Tab to the button, see its focus ring, press Enter
+        page.keyboard.press("Tab")
+        if switch_off.evaluate("b => b === document.activeElement"):
+            break
+    expect(switch_off).to_be_focused()
+    assert switch_off.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
     expect(page.locator("#choice-now")).to_have_attribute("data-choice", "administratively_off")
     page.get_by_role("button", name="Zet uitlezen op afstand weer aan").click()
     expect(page.locator("#choice-now")).to_have_attribute("data-choice", "standard")
