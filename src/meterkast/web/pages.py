@@ -124,12 +124,12 @@ def _read(svc: SvcDep, who: CustomerDep, ean: str) -> tuple[date, date, list[dic
     return days[0].first, days[-1].last, [dict(r) for r in disclosure.rows]
 
 
-def _choice(request: Request, svc: SvcDep, who: CustomerDep, ean: str) -> dict[str, object]:
+def _choice(svc: SvcDep, who: CustomerDep, ean: str) -> dict[str, object]:
     today = local_day(svc.clock())
     decision = svc.access.decide(who, Action.READ_CHOICE, ean, today, today, READING_CHOICE)
     if not decision.allowed:
         return {"mine": False}
-    current = api_choice._out(svc, ean).choice
+    current = api_choice._out(svc, ean).choice  # what the API would answer
     return {
         "mine": True,
         "current": current,
@@ -148,7 +148,7 @@ def connection(
 ) -> HTMLResponse:
     try:
         first, last, rows = _read(svc, who, ean)
-        reading_choice = _choice(request, svc, who, ean)
+        reading_choice = _choice(svc, who, ean)
     except DomainError as error:
         return error_page(request, error)
     lang = language(request)
