@@ -314,3 +314,42 @@ def test_denied_consent_gives_no_grant(portal: tuple[TestClient, Portal]) -> Non
     answer = client.post(url, data={"csrf": csrf, "decision": "deny"})
     assert "error=access_denied" in answer.headers["location"]
     assert built.services.grants.of_customer(CUSTOMER, built.now[0]) == []
+
+
+def _code(client: TestClient, built: Portal, client_id: str, challenge: str) -> str:
+    csrf = _sign_in(client, built)
+    answer = client.post(
+        _authorize_url(client_id, challenge),
+        data={
+            "csrf": csrf,
+            "decision": "allow",
+            "connection_ean": EAN,
+            "scopes": ["24_maanden_dagstanden"],
+            "data_first": "2026-01-01",
+            "data_last": "2026-11-23",
+        },
+    )
+    return parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+
+
+def test_token_endpoint_checks_secret_and_code_age(portal: tuple[TestClient, Portal]) -> None:
+    from datetime import timedelta
+
+    client, built = portal
+    client_id, secret = built.clients.add(APP_EAN, ["http://127.0.0.1:9999/cb"])
+    verifier, challenge = pkce_pair()
+    form = {
+        "grant_type": "authorization_code",
+        "code": _code(client, built, client_id, challenge),
+        "redirect_uri": "http://127.0.0.1:9999/cb",
+        "code_verifier": verifier,
+        "client_id": client_id,
+    }
+    bad = client.post("/oauth/token", data={**form, "client_secret": "guess"})
+    assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
+    ok = client.post("/oauth/token", data={**form, "client_secret": secret})  # secret_post
+    assert ok.status_code == 200 and ok.headers["cache-control"] == "no-store"
+    late = {**form, "code": _code(client, built, client_id, challenge)}
+    built.now[0] += timedelta(minutes=11)
+    expired = client.post("/oauth/token", data={**late, "client_secret": secret})
+    assert expired.status_code == 400 and expired.json()["error"] == "invalid_grant"
