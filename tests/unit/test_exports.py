@@ -80,3 +80,21 @@ def test_espi_escapes_and_handles_no_rows(tmp_path: Path) -> None:
     path.write_text(to_espi("<&>", [], generated_at=datetime(2026, 4, 1, tzinfo=UTC)), "utf-8")
     (usage_point,) = parse.parse_feed(str(path))
     assert all(list(mr.intervalReadings) == [] for mr in usage_point.meterReadings)
+
+
+def test_rows_from_other_stores_read_the_same() -> None:
+    from decimal import Decimal
+
+    plain = _rows(date(2026, 3, 27), 3)
+    other = [
+        {
+            **r,
+            "day": r["day"].isoformat(),
+            "import_t1_wh": Decimal(str(r["import_t1_wh"])),  # type: ignore[attr-defined]
+            "import_t2_wh": str(r["import_t2_wh"]),
+            "export_t2_wh": None,
+        }
+        for r in plain
+    ]
+    expected = to_csv(EAN, plain).replace(",0.005,", ",0.000,")
+    assert to_csv(EAN, other) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 REGISTERS = ("import_t1_wh", "import_t2_wh", "export_t1_wh", "export_t2_wh")
 
@@ -34,7 +35,7 @@ def _int(row: Mapping[str, object], key: str) -> int:
     value = row.get(key)
     if value is None:
         return 0
-    if isinstance(value, int | float | str):
+    if isinstance(value, int | float | str | Decimal):  # stores hand out any of these
         return int(value)
     raise TypeError(f"reading field {key} is not a number")
 
