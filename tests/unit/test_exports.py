@@ -89,8 +89,8 @@ def test_rows_from_other_stores_read_the_same() -> None:
     other = [
         {
             **r,
-            "day": r["day"].isoformat(),
-            "import_t1_wh": Decimal(str(r["import_t1_wh"])),  # type: ignore[attr-defined]
+            "day": str(r["day"]),
+            "import_t1_wh": Decimal(str(r["import_t1_wh"])),
             "import_t2_wh": str(r["import_t2_wh"]),
             "export_t2_wh": None,
         }
