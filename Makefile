@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_CONNECTIONS ?= 2000
 
-.PHONY: demo test lint typecheck unit bench clean install docs
+.PHONY: demo test lint typecheck unit bench clean install docs chromium
 
 install: $(STAMP)
 
@@ -32,7 +32,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-test: lint typecheck
+# The browser tests drive Debian's Chromium (Playwright without its own browser download).
+chromium:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
+test: lint typecheck chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)

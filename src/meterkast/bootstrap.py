@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from meterkast.access.audit_service import AuditLog
 from meterkast.access.group_commit import GroupCommitAudit
 from meterkast.access.instance_keys import InstanceKeys
+from meterkast.access.ports import TokenIssuer
 from meterkast.access.tokens import BearerTokens
 from meterkast.acquisition.adapters.sql import SqlHeadEndStore
 from meterkast.acquisition.ports import IntervalGrantLookup, NoIntervalGrants
@@ -40,10 +42,15 @@ from meterkast.settings import (
     AccessSettings,
     CoreSettings,
     KeySettings,
+    PortalEnvSettings,
     ReadingsSettings,
     load_settings,
 )
 from meterkast.synth.service import AreaGenerator
+from meterkast.web.accounts import LoginCodes, OAuthClients, portal_secret
+
+if TYPE_CHECKING:
+    from meterkast.web.portal import PortalSettings
 
 
 @dataclass
@@ -100,6 +107,33 @@ class App:
     @cached_property
     def data_keys(self) -> DataKeys:
         return DataKeys(self.engine, self.master_key, self.clock)
+
+    @cached_property
+    def login_codes(self) -> LoginCodes:
+        return LoginCodes(self.engine, self.clock)
+
+    @cached_property
+    def oauth_clients(self) -> OAuthClients:
+        return OAuthClients(self.engine, self.clock)
+
+    def portal_settings(self, issuer: TokenIssuer | None = None) -> PortalSettings:
+        """Settings for ``create_app(services, portal)``: key, cookie policy, optional OIDC."""
+        from meterkast.web.oidc import OidcSettings
+        from meterkast.web.portal import PortalSettings
+
+        env = PortalEnvSettings()
+        secret = env.secret.get_secret_value() if env.secret else portal_secret(self.settings.home)
+        oidc = None
+        if env.oidc_metadata_url:
+            oidc = OidcSettings(
+                env.oidc_metadata_url,
+                env.oidc_client_id,
+                env.oidc_client_secret.get_secret_value(),
+                env.oidc_customer_claim,
+            )
+        return PortalSettings(
+            secret, self.login_codes, self.oauth_clients, issuer, oidc, env.https_only
+        )
 
     def key_rotation(self) -> KeyRotation:
         if self.meter_link is None:

@@ -118,3 +118,26 @@ class ReadingsSettings(BaseSettings):
 
 def load_settings() -> CoreSettings:
     return CoreSettings()
+
+
+class PortalEnvSettings(BaseSettings):
+    """The customer portal: session signing key, cookie policy and the optional OIDC adapter."""
+
+    model_config = SettingsConfigDict(env_prefix="METERKAST_PORTAL_", extra="ignore")
+
+    secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs portal session cookies. When unset a random key lives in "
+        "$METERKAST_HOME/portal.key (mode 0600, created on first use).",
+    )
+    https_only: bool = Field(default=True, description="Send the session cookie over https only.")
+    oidc_metadata_url: str | None = Field(
+        default=None,
+        description="OpenID Connect discovery URL of the operator's identity provider. Unset: "
+        "the OIDC adapter is off and customers sign in with one-time codes.",
+    )
+    oidc_client_id: str = Field(default="", description="The portal's client id at the provider.")
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), description="Its secret.")
+    oidc_customer_claim: str = Field(
+        default="customer_number", description="ID token claim holding the customer number."
+    )

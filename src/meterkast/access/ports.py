@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from meterkast.access.days import DaySet
 from meterkast.access.policy import Action, Decision, Principal, Resource
-from meterkast.kernel.codes import LegalBasis
+from meterkast.kernel.codes import LegalBasis, Role
 
 
 class ReadingsQuery(Protocol):
@@ -41,6 +41,13 @@ class TokenVerifier(Protocol):
     """Turns a bearer token into a principal; raises UnauthenticatedError otherwise."""
 
     def verify(self, token: str) -> Principal: ...
+
+
+@runtime_checkable
+class TokenIssuer(Protocol):
+    """Issues a bearer token; ``grant`` binds a third party's token to the consent behind it."""
+
+    def issue(self, role: Role, party: str, ttl: timedelta, *, grant: str | None = None) -> str: ...
 
 
 class AccessLogReader(Protocol):

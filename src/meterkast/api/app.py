@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
 from meterkast import __version__
@@ -9,8 +11,12 @@ from meterkast.api import problems
 from meterkast.api.deps import Services
 from meterkast.api.routes import choice, grants, me, public, readings
 
+if TYPE_CHECKING:
+    from meterkast.web.portal import PortalSettings
 
-def create_app(services: Services) -> FastAPI:
+
+def create_app(services: Services, portal: PortalSettings | None = None) -> FastAPI:
+    """The API; with ``portal`` settings also the customer portal and the OAuth endpoints."""
     app = FastAPI(
         title="meterkast",
         version=__version__,
@@ -22,4 +28,8 @@ def create_app(services: Services) -> FastAPI:
     problems.install(app)
     for module in (public, readings, choice, grants, me):
         app.include_router(module.router)
+    if portal is not None:
+        from meterkast.web.portal import mount_portal
+
+        mount_portal(app, services, portal)
     return app

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, audit, fleet, grid, keys, parties, readings, token
+from meterkast.cli import area, audit, fleet, grid, keys, parties, portal, readings, token
 from meterkast.cli import register as register_cli
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
@@ -67,6 +67,7 @@ register_cli.register(app)
 audit.register(app)
 token.register(app)
 readings.register(app)
+portal.register(app)
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "register export": (NONE,),  # the register describes processing, it holds no person
     "register list": (NONE,),
     "register show": (NONE,),
+    "portal code": ("A.1",),  # a sign-in code so the customer can see their own data
+    "portal client add": (NONE,),  # registers an organisation's app
 }
 
 
