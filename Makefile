@@ -5,6 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_CONNECTIONS ?= 2000
+DEMO_HOME ?= .meterkast/demo
+DEMO_PORT ?= 8000
 
 .PHONY: demo test lint typecheck unit bench clean install docs chromium
 
@@ -17,10 +19,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The demo runs on a fresh embedded instance of its own (SQLite + local files, no server).
 demo: $(STAMP)
-	$(BIN)/meterkast init
-	$(BIN)/meterkast generate --connections $(DEMO_CONNECTIONS) --seed 42
-	$(BIN)/meterkast area summary
+	rm -rf $(DEMO_HOME)
+	export METERKAST_HOME=$(DEMO_HOME); \
+	$(BIN)/meterkast init && \
+	$(BIN)/meterkast generate --connections $(DEMO_CONNECTIONS) --seed 42 --history-months 24 && \
+	$(BIN)/meterkast area summary && \
+	$(BIN)/meterkast fleet build && \
+	$(BIN)/meterkast read --from $$(date -d '-3 days' +%F) --to $$(date -d '-1 day' +%F) && \
+	$(BIN)/meterkast demo-access --base-url http://127.0.0.1:$(DEMO_PORT) && \
+	$(BIN)/meterkast serve --port $(DEMO_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from meterkast.access.adapters.readings import StoreReadings
 from meterkast.access.audit_service import AuditLog
+from meterkast.access.grant_service import CaseService, GrantService
 from meterkast.access.group_commit import GroupCommitAudit
 from meterkast.access.instance_keys import InstanceKeys
 from meterkast.access.ports import TokenIssuer
+from meterkast.access.service import AccessService
 from meterkast.access.tokens import BearerTokens
 from meterkast.acquisition.adapters.sql import SqlHeadEndStore
-from meterkast.acquisition.ports import IntervalGrantLookup, NoIntervalGrants
+from meterkast.acquisition.ports import IntervalGrantLookup
 from meterkast.acquisition.service import HeadEnd
+from meterkast.api.app import create_app
+from meterkast.api.deps import Services
 from meterkast.db.engine import create_engine
 from meterkast.db.migrate import upgrade
 from meterkast.fleet.adapters.device_storage import DeviceStorage
@@ -25,6 +31,7 @@ from meterkast.fleet.service import FleetService
 from meterkast.grid.domain import Connection
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, system_clock
+from meterkast.kernel.codes import Product
 from meterkast.kernel.errors import DomainError
 from meterkast.keys.adapters.master_key import LocalKeyEncryptionProvider, load_provider
 from meterkast.keys.api import CryptoServer, MeterKeyPort
@@ -38,6 +45,7 @@ from meterkast.readings.api import ReadingsSink
 from meterkast.readings.service import ReadingsService
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
+from meterkast.register.service import RegisterService
 from meterkast.settings import (
     AccessSettings,
     CoreSettings,
@@ -46,7 +54,7 @@ from meterkast.settings import (
     ReadingsSettings,
     load_settings,
 )
-from meterkast.synth.service import AreaGenerator
+from meterkast.synth.service import AreaGenerator, HistoryWriter
 from meterkast.web.accounts import LoginCodes, OAuthClients, portal_secret
 
 if TYPE_CHECKING:
@@ -86,6 +94,10 @@ class App:
         return AreaGenerator(self.engine, self.grid, self.parties)
 
     @cached_property
+    def history_writer(self) -> HistoryWriter:
+        return HistoryWriter(self.all_connections, self.readings, self.clock)
+
+    @cached_property
     def key_settings(self) -> KeySettings:
         return KeySettings()
 
@@ -107,6 +119,52 @@ class App:
     @cached_property
     def data_keys(self) -> DataKeys:
         return DataKeys(self.engine, self.master_key, self.clock)
+
+    @cached_property
+    def grants(self) -> GrantService:
+        return GrantService(self.engine, self.parties)
+
+    @cached_property
+    def cases(self) -> CaseService:
+        return CaseService(self.engine)
+
+    @cached_property
+    def register_service(self) -> RegisterService:
+        return RegisterService(self.register)
+
+    @cached_property
+    def access(self) -> AccessService:
+        def product_of(ean: str) -> Product:
+            return self.grid.get_connection(ean).product
+
+        return AccessService(
+            grid=self.grid,
+            parties=self.parties,
+            grants=self.grants,
+            cases=self.cases,
+            readings=StoreReadings(self.readings, lru_cache(maxsize=65_536)(product_of)),
+            audit=self.audit_trail,
+            register=self.register_service,
+            clock=self.clock,
+        )
+
+    def api_services(self) -> Services:
+        """Everything the API and the portal call, wired to the real stores."""
+        return Services(
+            access=self.access,
+            grants=self.grants,
+            grid=self.grid,
+            parties=self.parties,
+            tokens=self.tokens,
+            access_log=self.audit,
+            register=self.register_service,
+            clock=self.clock,
+            database=self.engine.dialect.name,
+        )
+
+    def web_app(self) -> FastAPI:
+        """The API with the portal mounted: what ``meterkast serve`` runs."""
+        return create_app(self.api_services(), self.portal_settings(self.tokens))
 
     @cached_property
     def login_codes(self) -> LoginCodes:
@@ -146,13 +204,11 @@ class App:
 
     @cached_property
     def readings_sink(self) -> ReadingsSink:
-        # Hook for the lead: the readings store's intake. No in-memory default here: the
-        # head-end would advance its progress for readings that then vanish.
-        raise DomainError("readings store not configured")
+        return self.readings
 
     @cached_property
     def interval_grants(self) -> IntervalGrantLookup:
-        return NoIntervalGrants()  # until the access context grants interval data
+        return self.grants
 
     @cached_property
     def fleet(self) -> FleetService:

@@ -17,6 +17,7 @@ from meterkast.cli.context import app_state
 from meterkast.fleet.axdr import local_midnight
 from meterkast.grid.domain import GridArea
 from meterkast.kernel.codes import ReadingChoice
+from meterkast.readings.schema import Dataset
 from tests.fake_crypto import FakeCryptoServer
 from tests.fleet_world import AREA, ean, household_connections
 
@@ -47,12 +48,15 @@ def state(home: Path) -> Iterator[App]:
     app_state.cache_clear()
 
 
-def test_read_needs_a_readings_store(state: App) -> None:
+def test_read_stores_into_the_encrypted_readings_store(state: App) -> None:
     built = runner.invoke(app, ["fleet", "build", "--format", "json"])
     assert built.exit_code == 0, built.output
-    result = runner.invoke(app, ["read", "--date", DAY.isoformat()])
-    assert result.exit_code == 2
-    assert "readings store not configured" in result.output
+    result = runner.invoke(app, ["read", "--date", DAY.isoformat(), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    stored = state.readings.daily(Dataset.ELECTRICITY_DAILY, ean(1), DAY, DAY).to_pylist()
+    assert [(r["day"], r["source"]) for r in stored] == [(DAY, "remote")]
+    off = state.readings.daily(Dataset.ELECTRICITY_DAILY, ean(2), DAY, DAY)
+    assert off.num_rows == 0  # administratively off: never read for consumption
 
 
 def test_build_then_read_with_backfill(state: App) -> None:

@@ -191,3 +191,13 @@ def test_decision_carries_activity_basis_and_policy_version() -> None:
     others = decide(Principal(Role.CUSTOMER, "C00000009"), Action.READ_DAILY, ALL, "A.1", NOW,
                     Facts(connection_known=True, contracts=CONTRACTS), BASES)  # fmt: skip
     assert others.denial is unknown.denial  # someone else's looks the same as unknown
+
+
+def test_a_token_bound_to_one_grant_cannot_use_another() -> None:
+    grant = _grant(APP, GrantScope.DAILY)  # id g1
+    facts = Facts(connection_known=True, contracts=CONTRACTS, grants=(grant,))
+    bound = decide(Principal(Role.THIRD_PARTY, APP, grant_id="g1"), Action.READ_DAILY, ALL,
+                   "A.3", NOW, facts, BASES)  # fmt: skip
+    other = decide(Principal(Role.THIRD_PARTY, APP, grant_id="g2"), Action.READ_DAILY, ALL,
+                   "A.3", NOW, facts, BASES)  # fmt: skip
+    assert bound.allowed and not other.allowed

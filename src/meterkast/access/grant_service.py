@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -19,7 +19,7 @@ from meterkast.access.policy import (
     GrantFact,
     current_customer,
 )
-from meterkast.kernel.clock import local_day
+from meterkast.kernel.clock import AMSTERDAM, local_day
 from meterkast.kernel.codes import GrantScope, GrantStatus
 from meterkast.kernel.errors import InvalidValueError, NotFoundError
 from meterkast.parties.domain import Contract
@@ -104,6 +104,25 @@ class GrantService:
     def facts_for(self, connection_ean: str, now: datetime) -> tuple[GrantFact, ...]:
         return tuple(g.as_fact() for g in self._current(
             grants.c.connection_ean == connection_ean, now))  # fmt: skip
+
+    def eans_with_interval_grant(self, day: date) -> frozenset[str]:
+        """Connections whose customer has a usable interval grant during ``day`` (head-end hook).
+
+        Only for these does the head-end read 15-minute and hourly profiles at all.
+        """
+        start = datetime.combine(day, time(), AMSTERDAM)
+        with self._engine.connect() as db:
+            rows = db.execute(sa.select(grants).where(
+                grants.c.status == GrantStatus.ACTIVE.value,
+                grants.c.scopes.contains(GrantScope.INTERVAL.value),
+                grants.c.valid_from < start + timedelta(days=1),
+                grants.c.valid_until > start,
+            )).all()  # fmt: skip
+        return frozenset(
+            g.connection_ean
+            for g in map(_grant, rows)
+            if self._effective(g, start) is GrantStatus.ACTIVE
+        )
 
     def sweep(self, now: datetime) -> int:
         """Record expiries and contract ends that took effect (a nightly job). Returns count."""

@@ -74,6 +74,7 @@ class Principal:
     role: Role
     party_id: str  # customer id, EAN-13 of a supplier or third party, or a staff member's id
     organisation: str | None = None
+    grant_id: str | None = None  # an app's token bound to one grant (OAuth) may use only that one
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +359,7 @@ def _usable_grant(
     for grant in ask.facts.grants:
         if (
             grant.grantee == ask.principal.party_id
+            and ask.principal.grant_id in {None, grant.id}
             and scope in grant.scopes
             and grant.customer_id == customer
             and (purpose is None or grant.purpose == purpose)

@@ -43,7 +43,6 @@ class TokenClaims(Principal):
     expires_at: datetime
     issuer: str
     token_id: str
-    grant_id: str | None = None
 
     def __repr__(self) -> str:  # the party id may identify a person: keep it out of logs
         return f"TokenClaims(role={self.role.value}, jti={self.token_id}, exp={self.expires_at})"

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, audit, fleet, grid, keys, parties, portal, readings, token
+from meterkast.cli import area, audit, fleet, grid, keys, parties, portal, readings, serve, token
 from meterkast.cli import register as register_cli
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
@@ -64,6 +64,7 @@ keys.register(app)
 parties.register(app)
 area.register(app)
 register_cli.register(app)
+serve.register(app)
 audit.register(app)
 token.register(app)
 readings.register(app)

@@ -32,6 +32,13 @@ def generate(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The day the area stands on (default today).")
     ] = None,
+    history_months: Annotated[
+        int,
+        typer.Option(
+            help="Also write this many months of daily readings before the as-of "
+            "month, as the smart meters would have reported them (0: none)."
+        ),
+    ] = 0,
 ) -> None:
     """Create a synthetic grid area with 30 months of contract history before the as-of day."""
     state = app_state()
@@ -41,6 +48,10 @@ def generate(
     with console.status(f"generating {connections:,} connections (seed {seed}, as of {day})"):
         result = state.area_generator.generate(connections, seed, day)
     rows = [{"table": name, "rows": f"{count:,}"} for name, count in result.tables.items()]
+    if history_months:
+        with console.status(f"writing {history_months} months of daily readings"):
+            written = state.history_writer.write(day, history_months)
+        rows.append({"table": "daily readings (encrypted Parquet)", "rows": f"{written:,}"})
     emit_table(f"generated grid area (seed {seed}, as of {day})", rows, ("table", "rows"))
 
 

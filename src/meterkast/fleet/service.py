@@ -92,6 +92,14 @@ def _unwrap(serial: str, kek: bytes, bundle: list[WrappedKey]) -> dict[KeyType, 
         raise ProvisioningError(f"key bundle of meter {serial} does not unwrap") from None
 
 
+def household_of(plan: MeterPlan) -> Household:
+    """The household behind a meter: the same seed gives the same registers everywhere."""
+    return Household.for_connection(
+        household_seed(plan.serial), plan.installed_on, plan.profile, plan.solar_kwp,
+        plan.gas_profile,
+    )  # fmt: skip
+
+
 def manufacture(plan: MeterPlan, crypto: CryptoServer) -> MeterState:
     """A new meter: keys come in a bundle wrapped under a fresh factory transport key."""
     title = system_title_for(plan.serial)
@@ -104,10 +112,7 @@ def manufacture(plan: MeterPlan, crypto: CryptoServer) -> MeterState:
         gas_title = system_title_for(plan.gas_serial)
         bundle = crypto.provision(plan.gas_serial, MeterType.GAS, gas_title, gas_kek)
         gas_keys = _unwrap(plan.gas_serial, gas_kek, bundle)
-    household = Household.for_connection(
-        household_seed(plan.serial), plan.installed_on, plan.profile, plan.solar_kwp,
-        plan.gas_profile,
-    )  # fmt: skip
+    household = household_of(plan)
     try:
         meter_keys = MeterKeys(
             master=keys[KeyType.MASTER],

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.engine import Engine
 
+from meterkast.fleet.history import electricity_history, history_window
+from meterkast.fleet.service import plan_meters
+from meterkast.grid.domain import Connection
 from meterkast.grid.service import GridService
+from meterkast.kernel.clock import Clock
 from meterkast.kernel.errors import ConflictError, InvalidValueError
 from meterkast.parties.service import PartiesService
+from meterkast.readings.service import ReadingsService
 from meterkast.synth.area import SyntheticArea, generate
 
 MAX_CONNECTIONS = 5_000_000
@@ -41,3 +47,27 @@ class AreaGenerator:
             self._parties.bulk_load(db, area.parties)
         counts = {name: len(rows) for name, rows in {**area.grid, **area.parties}.items()}
         return GenerateResult(area, counts)
+
+
+class HistoryWriter:
+    """Writes the months of daily readings before the as-of day, as the fleet's meters read."""
+
+    def __init__(
+        self,
+        connections: Callable[[], Iterable[Connection]],
+        readings: ReadingsService,
+        clock: Clock,
+    ) -> None:
+        self._connections = connections
+        self._readings = readings
+        self._clock = clock
+
+    def write(self, as_of: date, months: int) -> int:
+        if not 1 <= months <= 24:
+            raise InvalidValueError("--history-months must be 1 to 24 (the retention window)")
+        connections: dict[str, Connection] = {c.ean: c for c in self._connections()}
+        first, last = history_window(as_of, months)
+        tables = electricity_history(
+            plan_meters(connections.values()), connections, first, last, self._clock()
+        )
+        return self._readings.write_history(tables)
