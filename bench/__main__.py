@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("generate", "headend", "readings", "audit", "portal")
+BENCHMARKS = ("generate", "headend", "readings", "audit", "api", "portal")
 
 
 def main(argv: list[str]) -> None:

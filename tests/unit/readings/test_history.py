@@ -105,3 +105,21 @@ def test_synthetic_history_ends_with_the_given_month(service: ReadingsService) -
     )
     assert rows == 2 * (31 + 30 + 31)
     assert service.months() == [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+
+
+def test_concurrent_reads_of_the_same_files_agree(service: ReadingsService) -> None:
+    """The API reads on a thread pool: shared open files must not be read concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    eans = np.array([f"8716900000000{i:04d}0"[:18] for i in range(40)])
+    tables = synthesise_electricity(eans, np.full(40, 3000.0), np.zeros(40), date(2026, 1, 1), 3, 7)
+    service.write_history(tables)
+    first, last = date(2026, 1, 1), date(2026, 3, 31)
+    expected = {e: service.daily(Dataset.ELECTRICITY_DAILY, e, first, last) for e in eans}
+
+    def read(ean: str) -> bool:
+        return service.daily(Dataset.ELECTRICITY_DAILY, ean, first, last).equals(expected[ean])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(read, [e for _ in range(10) for e in eans]))
+    assert all(results) and len(results) == 400

@@ -17,9 +17,10 @@ import json
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -65,6 +66,9 @@ class _OpenFile:
     parquet: pq.ParquetFile
     ean_min: np.ndarray
     ean_max: np.ndarray
+    # A ParquetFile is not safe for concurrent reads (the API serves requests on a thread
+    # pool): one reader at a time per file; different files are still read in parallel.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _sort_keys(dataset: Dataset) -> list[tuple[str, str]]:
@@ -285,10 +289,11 @@ class EncryptedMonthStore:
         self, dataset: Dataset, month: date, columns: Sequence[str] | None = None
     ) -> pa.Table:
         schema = SCHEMAS[dataset]
-        parts = [
-            self._opened(path).parquet.read(columns=list(columns) if columns else None)
-            for path in self.files(dataset, month)
-        ]
+        parts = []
+        for path in self.files(dataset, month):
+            opened = self._opened(path)
+            with opened.lock:
+                parts.append(opened.parquet.read(columns=list(columns) if columns else None))
         if not parts:
             fields = [schema.field(c) for c in columns] if columns else list(schema)
             return pa.schema(fields).empty_table()
@@ -321,11 +326,12 @@ class EncryptedMonthStore:
                     continue
                 # The low-level reader skips per-call Python overhead (half the cost of a small
                 # row group); threads cost more than they save on a few small row groups.
-                parts.append(
-                    opened.parquet.reader.read_row_groups(
-                        list(range(first, end)), column_indices=indices, use_threads=False
+                with opened.lock:
+                    parts.append(
+                        opened.parquet.reader.read_row_groups(
+                            list(range(first, end)), column_indices=indices, use_threads=False
+                        )
                     )
-                )
         if not parts:
             schema = SCHEMAS[dataset]
             fields = [schema.field(c) for c in columns] if columns else list(schema)

@@ -1,0 +1,171 @@
+"""A customer's 24-month daily history through the API: requests/s and latency.
+
+Each request pays the full path: bearer-token check, access decision (contracts, grants, cases
+from the database), an audit-log append, and the encrypted Parquet query. Baseline in the same
+run: a bare FastAPI JSON endpoint served by the same uvicorn settings (uvloop + httptools, one
+worker) and driven by the same closed-loop client. Targets (issue 5): at least 40 % of the bare
+throughput and p95 <= 25 ms.
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from meterkast.bootstrap import bootstrap
+from meterkast.fleet.history import electricity_history
+from meterkast.kernel.clock import local_day
+from meterkast.fleet.service import plan_meters
+from meterkast.kernel.codes import MeterKind, Product, ReadingChoice, Role
+from meterkast.settings import CoreSettings
+
+SCALES = {"quick": 2_000, "full": 100_000}
+CUSTOMERS = 200  # distinct households queried, each with 24 months of readings
+SECONDS = {"quick": 5.0, "full": 15.0}
+CLIENTS = 4  # concurrent keep-alive connections (2 processes x 2 threads)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(home: Path, connections: int) -> list[tuple[str, str]]:
+    """An area, 24 months of readings for CUSTOMERS households, and (path, token) pairs."""
+    app = bootstrap(CoreSettings(home=home))
+    app.init()
+    today = local_day(datetime.now(UTC))
+    app.area_generator.generate(connections, 42, today)
+    chosen, paths = {}, []
+    offset = 0
+    while len(chosen) < CUSTOMERS and (
+        page := app.grid.list_connections(limit=2000, offset=offset)
+    ):
+        offset += len(page)
+        for c in page:
+            running = app.parties.contract_end_register(c.ean, today)
+            if (c.product is Product.ELECTRICITY and c.meter is not None
+                    and c.meter.kind is MeterKind.SMART and running is not None
+                    and c.reading_choice(today) is ReadingChoice.STANDARD):  # fmt: skip
+                chosen[c.ean] = (c, running.customer_id)
+            if len(chosen) >= CUSTOMERS:
+                break
+    first = today.replace(day=1) - timedelta(days=730)
+    plans = plan_meters(c for c, _ in chosen.values())
+    by_ean = {c.ean: c for c, _ in chosen.values()}
+    app.readings.write_history(
+        electricity_history(plans, by_ean, first, today - timedelta(days=1), app.clock())
+    )
+    start = (today - timedelta(days=730)).isoformat()
+    for ean, (_, customer) in chosen.items():
+        token = app.tokens.issue(Role.CUSTOMER, customer, timedelta(hours=2))
+        path = (f"/api/v1/connections/{ean}/readings/daily?from={start}"
+                f"&to={today.isoformat()}&purpose=A.1")  # fmt: skip
+        paths.append((path, token))
+    app.close()
+    return paths
+
+
+def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    log = Path(env["METERKAST_HOME"]).parent / f"server-{port}.log"
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+        [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb")
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("server did not start")
+
+
+def _client(port: int, requests: list[tuple[str, str]], seconds: float,
+            out: mp.Queue) -> None:  # fmt: skip
+    import threading
+
+    def loop(offset: int, lat: list[float]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        end, i = time.perf_counter() + seconds, offset
+        while time.perf_counter() < end:
+            path, token = requests[i % len(requests)]
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{response.status} for {path}")
+            lat.append(time.perf_counter() - t0)
+            i += 1
+
+    latencies: list[list[float]] = [[], []]
+    threads = [threading.Thread(target=loop, args=(k * 7, latencies[k])) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put(latencies[0] + latencies[1])
+
+
+def _drive(
+    port: int, requests: list[tuple[str, str]], seconds: float
+) -> tuple[float, float, float]:
+    queue: mp.Queue = mp.Queue()
+    shares = [requests[k::2] or requests for k in range(CLIENTS // 2)]
+    workers = [mp.Process(target=_client, args=(port, share, seconds, queue)) for share in shares]
+    for w in workers:
+        w.start()
+    latencies = [x for _ in workers for x in queue.get()]
+    for w in workers:
+        w.join()
+    latencies.sort()
+    rps = len(latencies) / seconds
+    return rps, statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.95)] * 1000
+
+
+def run(scale: str) -> None:
+    connections = SCALES.get(scale, SCALES["quick"])
+    seconds = SECONDS.get(scale, SECONDS["quick"])
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        home = Path(tmp) / "home"
+        t0 = time.perf_counter()
+        requests = _prepare(home, connections)
+        print(f"prepared {connections:,} connections, {len(requests)} customers with 24 months "
+              f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+        env = {**os.environ, "METERKAST_HOME": str(home)}
+        env.pop("METERKAST_DATABASE_URL", None)
+        flags = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+        port = _free_port()
+        bare = _serve(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *flags],
+                      env, port)  # fmt: skip
+        try:
+            _drive(port, [("/bare", "-")], 1.0)  # warm-up
+            bare_rps, bare_p50, bare_p95 = _drive(port, [("/bare", "-")], seconds)
+        finally:
+            bare.terminate()
+            bare.wait()
+        port = _free_port()
+        full = _serve(["-m", "uvicorn", "--factory", "meterkast.api.asgi:create", "--port",
+                       str(port), *flags], env, port)  # fmt: skip
+        try:
+            _drive(port, requests, 2.0)  # warm-up: footers cached, tokens verified once
+            rps, p50, p95 = _drive(port, requests, seconds)
+        finally:
+            full.terminate()
+            full.wait()
+    print(f"bare FastAPI endpoint    {bare_rps:8,.0f} req/s   p50 {bare_p50:6.2f} ms   "
+          f"p95 {bare_p95:6.2f} ms")  # fmt: skip
+    print(f"24-month history via API {rps:8,.0f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
+    print(f"ratio to bare            {rps / bare_rps:8.1%}   (target >= 40 %); "
+          f"p95 target <= 25 ms: {'met' if p95 <= 25 else 'not met'}")  # fmt: skip
