@@ -23,8 +23,8 @@ from pathlib import Path
 
 from meterkast.bootstrap import bootstrap
 from meterkast.fleet.history import electricity_history
-from meterkast.kernel.clock import local_day
 from meterkast.fleet.service import plan_meters
+from meterkast.kernel.clock import local_day
 from meterkast.kernel.codes import MeterKind, Product, ReadingChoice, Role
 from meterkast.settings import CoreSettings
 
