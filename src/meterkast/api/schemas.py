@@ -97,3 +97,23 @@ class AccessLogEntry(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     database: str
+
+
+def _problem(description: str) -> dict[str, object]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+# The problem answers (RFC 9457) every authenticated route may give.
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: _problem("Malformed request: identifier, dates, purpose or body"),
+    401: _problem("Missing, expired or forged bearer token"),
+    403: _problem("The caller's role may not use that purpose"),
+    404: _problem("Unknown, or not yours: the two cannot be told apart"),
+    409: _problem("The change conflicts with the current state"),
+}

@@ -7,11 +7,13 @@ from fastapi import APIRouter
 from meterkast.access.policy import READING_CHOICE, Action, Principal
 from meterkast.access.service import AccessDeniedError
 from meterkast.api.deps import PrincipalDep, Services, ServicesDep, bound
-from meterkast.api.schemas import ReadingChoiceIn, ReadingChoiceOut
+from meterkast.api.schemas import PROBLEM_RESPONSES, ReadingChoiceIn, ReadingChoiceOut
 from meterkast.kernel.clock import local_day
 from meterkast.kernel.codes import ReadingChoice
 
-router = APIRouter(prefix="/api/v1/connections", tags=["reading choice"])
+router = APIRouter(
+    prefix="/api/v1/connections", tags=["reading choice"], responses=PROBLEM_RESPONSES
+)
 
 EXPLANATION = {
     ReadingChoice.STANDARD: "Your meter sends its 00:00 readings each day; they are kept for "

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Response
 from meterkast.access.grants import Grant
 from meterkast.access.policy import CONSENT_MANAGEMENT
 from meterkast.api.deps import PrincipalDep, ServicesDep, bound
-from meterkast.api.schemas import GrantIn, GrantOut
+from meterkast.api.schemas import PROBLEM_RESPONSES, GrantIn, GrantOut
 from meterkast.kernel.codes import Role
 from meterkast.kernel.errors import NotFoundError
 
-router = APIRouter(prefix="/api/v1/grants", tags=["grants"])
+router = APIRouter(prefix="/api/v1/grants", tags=["grants"], responses=PROBLEM_RESPONSES)
 
 
 def _out(grant: Grant) -> GrantOut:

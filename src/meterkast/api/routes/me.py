@@ -9,11 +9,11 @@ from fastapi import APIRouter
 from meterkast.access.days import DayRange, DaySet
 from meterkast.access.policy import CUSTOMER_OWN
 from meterkast.api.deps import PrincipalDep, ServicesDep, bound
-from meterkast.api.schemas import AccessLogEntry
+from meterkast.api.schemas import PROBLEM_RESPONSES, AccessLogEntry
 from meterkast.kernel.clock import local_day
 from meterkast.kernel.codes import Role
 
-router = APIRouter(prefix="/api/v1/me", tags=["me"])
+router = APIRouter(prefix="/api/v1/me", tags=["me"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/access-log", openapi_extra=bound(CUSTOMER_OWN))

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from meterkast.access.policy import Action
 from meterkast.access.service import Disclosure
 from meterkast.api.deps import PrincipalDep, ServicesDep, bound
-from meterkast.api.schemas import DayRangeOut, ReadingRow, ReadingsOut
+from meterkast.api.schemas import PROBLEM_RESPONSES, DayRangeOut, ReadingRow, ReadingsOut
 
-router = APIRouter(prefix="/api/v1/connections", tags=["readings"])
+router = APIRouter(prefix="/api/v1/connections", tags=["readings"], responses=PROBLEM_RESPONSES)
 
 From = Annotated[date | None, Query(alias="from", description="First day (inclusive).")]
 To = Annotated[date | None, Query(alias="to", description="Last day (inclusive).")]
