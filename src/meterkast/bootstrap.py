@@ -46,6 +46,7 @@ from meterkast.readings.service import ReadingsService
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
 from meterkast.register.service import RegisterService
+from meterkast.rights.service import RightsService
 from meterkast.settings import (
     AccessSettings,
     CoreSettings,
@@ -147,6 +148,12 @@ class App:
             register=self.register_service,
             clock=self.clock,
         )
+
+    @cached_property
+    def rights(self) -> RightsService:
+        return RightsService(engine=self.engine, parties=self.parties, grid=self.grid,
+                             grants=self.grants, cases=self.cases, access=self.access,
+                             clock=self.clock)  # fmt: skip
 
     def api_services(self) -> Services:
         """Everything the API and the portal call, wired to the real stores."""

@@ -8,7 +8,19 @@ import typer
 from typer.core import TyperGroup
 
 from meterkast import __version__
-from meterkast.cli import area, audit, fleet, grid, keys, parties, portal, readings, serve, token
+from meterkast.cli import (
+    area,
+    audit,
+    dsr,
+    fleet,
+    grid,
+    keys,
+    parties,
+    portal,
+    readings,
+    serve,
+    token,
+)
 from meterkast.cli import register as register_cli
 from meterkast.cli.context import app_state
 from meterkast.kernel.errors import DomainError
@@ -65,6 +77,7 @@ parties.register(app)
 area.register(app)
 register_cli.register(app)
 serve.register(app)
+dsr.register(app)
 audit.register(app)
 token.register(app)
 readings.register(app)

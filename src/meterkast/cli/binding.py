@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "purge": ("3.1",),  # retention of the readings register (24 months)
     "serve": ("A.1", "A.2", "A.3", "1.2", "3.1", "3.4"),  # each route binds its own (API test)
     "demo-access": ("A.4",),  # issues audited tokens and a sign-in code for the tour
+    "dsr submit": ("A.5",),  # data-subject requests
+    "dsr list": ("A.5",),
+    "dsr export": ("A.5",),  # readings inside go through the customer's own access (A.1)
+    "dsr withdraw-consent": ("A.5",),
     "register export": (NONE,),  # the register describes processing, it holds no person
     "register list": (NONE,),
     "register show": (NONE,),

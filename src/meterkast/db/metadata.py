@@ -43,6 +43,7 @@ def all_tables() -> sa.MetaData:
     from meterkast.grid.adapters import sql as _grid  # noqa: F401
     from meterkast.keys.adapters import sql as _keys  # noqa: F401
     from meterkast.parties.adapters import sql as _parties  # noqa: F401
+    from meterkast.rights.adapters import sql as _rights  # noqa: F401
     from meterkast.web.adapters import sql as _web  # noqa: F401
 
     return metadata

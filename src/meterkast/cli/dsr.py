@@ -1,0 +1,75 @@
+"""``meterkast dsr ...``: data-subject requests (register activity A.5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meterkast.cli.context import app_state
+from meterkast.cli.output import Format, emit_json, emit_table
+from meterkast.kernel.clock import local_day
+from meterkast.rights.domain import RequestKind
+from meterkast.rights.service import export_html
+
+dsr_app = typer.Typer(help="Data-subject requests: track, export, withdraw consent.",
+                      no_args_is_help=True)  # fmt: skip
+
+
+@dsr_app.command("submit")
+def submit(
+    customer: Annotated[str, typer.Option(help="Customer id, e.g. C00000001.")],
+    kind: Annotated[RequestKind, typer.Option(help="What the person asks for.")],
+) -> None:
+    """Register a request; its deadline is one month after receipt."""
+    request = app_state().rights.submit(customer, kind)
+    typer.echo(f"request {request.id} ({request.kind.value}) due {request.deadline}")
+
+
+@dsr_app.command("list")
+def list_requests(
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only requests not yet closed.")
+    ] = False,
+    output: Annotated[Format, typer.Option("--format")] = Format.TABLE,
+) -> None:
+    """Requests by deadline; overdue ones are marked."""
+    state = app_state()
+    today = local_day(state.clock())
+    rows = [{"id": r.id, "customer": r.customer_id, "kind": r.kind.value,
+             "status": r.status.value, "received": r.received_on.isoformat(),
+             "deadline": r.deadline.isoformat(), "overdue": r.overdue(today)}
+            for r in state.rights.requests(open_only=open_only)]  # fmt: skip
+    if output is Format.JSON:
+        emit_json(rows)
+    else:
+        emit_table("data-subject requests", rows, list(rows[0]) if rows else ["id"])
+
+
+@dsr_app.command("export")
+def export(
+    customer: Annotated[str, typer.Option(help="Customer id, e.g. C00000001.")],
+    output_format: Annotated[str, typer.Option("--format", help="json or html")] = "json",
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Everything held about a person (GDPR art. 15), as JSON or a readable HTML page."""
+    data = app_state().rights.export(customer)
+    text = export_html(data) if output_format == "html" else json.dumps(data, indent=2)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        output.chmod(0o600)  # personal data: readable by its owner only
+        typer.echo(f"written to {output}")
+
+
+@dsr_app.command("withdraw-consent")
+def withdraw_consent(customer: Annotated[str, typer.Option(help="Customer id.")]) -> None:
+    """Withdraw every consent of a person at once: all their grants are revoked."""
+    typer.echo(f"revoked {app_state().rights.withdraw_all_consent(customer)} grant(s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dsr_app, name="dsr")

@@ -1,0 +1,1 @@
+"""Data-subject rights: requests with their deadline, the access export, consent withdrawal."""

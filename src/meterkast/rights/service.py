@@ -1,0 +1,174 @@
+"""Use cases of data-subject requests: track them, export what is held, withdraw consent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from html import escape
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from meterkast.access.grant_service import CaseService, GrantService
+from meterkast.access.policy import CUSTOMER_OWN, Action, Principal
+from meterkast.access.service import AccessService
+from meterkast.grid.service import GridService
+from meterkast.kernel.clock import Clock, local_day
+from meterkast.kernel.codes import GrantStatus, Role
+from meterkast.kernel.errors import NotFoundError
+from meterkast.parties.service import PartiesService
+from meterkast.rights.adapters.sql import subject_requests
+from meterkast.rights.domain import RequestKind, RequestStatus, SubjectRequest
+
+Export = dict[str, object]
+
+
+def _request(row: sa.Row[tuple[object, ...]]) -> SubjectRequest:
+    m = row._mapping
+    return SubjectRequest(m["id"], m["customer_id"], RequestKind(m["kind"]),
+                          RequestStatus(m["status"]), m["received_on"], m["deadline"],
+                          m["note"], m["closed_on"])  # fmt: skip
+
+
+class RightsService:
+    def __init__(self, *, engine: Engine, parties: PartiesService, grid: GridService,
+                 grants: GrantService, cases: CaseService, access: AccessService,
+                 clock: Clock) -> None:  # fmt: skip
+        self._engine = engine
+        self._parties = parties
+        self._grid = grid
+        self._grants = grants
+        self._cases = cases
+        self._access = access
+        self._clock = clock
+
+    # -- tracking ---------------------------------------------------------------------------
+    def submit(self, customer_id: str, kind: RequestKind) -> SubjectRequest:
+        self._parties.get_customer(customer_id)  # unknown customers are refused
+        request = SubjectRequest.receive(str(uuid.uuid4()), customer_id, kind, self._today())
+        with self._engine.begin() as db:
+            db.execute(subject_requests.insert().values(**self._row(request)))
+        return request
+
+    def requests(self, *, open_only: bool = False) -> list[SubjectRequest]:
+        query = sa.select(subject_requests).order_by(subject_requests.c.deadline)
+        if open_only:
+            query = query.where(subject_requests.c.closed_on.is_(None))
+        with self._engine.connect() as db:
+            return [_request(r) for r in db.execute(query)]
+
+    def get(self, request_id: str) -> SubjectRequest:
+        with self._engine.connect() as db:
+            row = db.execute(
+                sa.select(subject_requests).where(subject_requests.c.id == request_id)
+            ).first()
+        if row is None:
+            raise NotFoundError("no such request")
+        return _request(row)
+
+    def save(self, request: SubjectRequest) -> None:
+        with self._engine.begin() as db:
+            db.execute(subject_requests.update().where(subject_requests.c.id == request.id)
+                       .values(**self._row(request)))  # fmt: skip
+
+    # -- rights -----------------------------------------------------------------------------
+    def export(self, customer_id: str) -> Export:
+        """Everything held about one customer (art. 15), readings of their own periods only."""
+        customer = self._parties.get_customer(customer_id)
+        contracts = self._parties.contracts_of_customer(customer_id)
+        today = self._today()
+        connections: list[dict[str, object]] = []
+        for ean in sorted({c.connection_ean for c in contracts}):
+            connection = self._grid.get_connection(ean)
+            mine = [c for c in contracts if c.connection_ean == ean]
+            first = max(min(c.start for c in mine), today - timedelta(days=731))
+            rows: list[dict[str, object]] = []
+            if connection.meter is not None:
+                disclosure = self._access.read(Principal(Role.CUSTOMER, customer_id),
+                                               Action.READ_DAILY, ean, first, today,
+                                               CUSTOMER_OWN)  # fmt: skip
+                rows = [{k: _plain(v) for k, v in r.items() if k != "recorded_at"}
+                        for r in disclosure.rows]  # fmt: skip
+            connections.append({
+                "ean": ean, "product": connection.product.value,
+                "address": connection.address.label,
+                "meter": None if connection.meter is None else connection.meter.serial,
+                "reading_choices": [{"choice": c.choice.value,
+                                     "effective_from": c.effective_from.isoformat()}
+                                    for c in connection.reading_choices],
+                "cases": [{"id": k.id, "kind": k.kind.value, "open": k.open}
+                          for k in self._cases.facts_for(ean) if k.customer_id == customer_id],
+                "daily_readings": rows,
+            })  # fmt: skip
+        return {
+            "customer": {"id": customer.id, "kind": customer.kind.value, "name": customer.name,
+                         "email": customer.contact.email, "phone": customer.contact.phone,
+                         "kvk_number": customer.kvk_number},
+            "contracts": [{"connection_ean": c.connection_ean, "supplier_ean": c.supplier_ean,
+                           "start": c.start.isoformat(),
+                           "end": None if c.end is None else c.end.isoformat()}
+                          for c in contracts],
+            "grants": [{"id": g.id, "connection_ean": g.connection_ean, "grantee": g.grantee,
+                        "purpose": g.purpose, "status": g.status.value}
+                       for g in self._grants.of_customer(customer_id, self._clock())],
+            "connections": connections,
+            "generated_on": today.isoformat(),
+        }  # fmt: skip
+
+    def withdraw_all_consent(self, customer_id: str) -> int:
+        """Revokes every grant still in force (art. 7(3)); returns how many."""
+        now = self._clock()
+        live = [g for g in self._grants.of_customer(customer_id, now)
+                if g.status in {GrantStatus.ACTIVE, GrantStatus.REQUESTED}]  # fmt: skip
+        for grant in live:
+            self._grants.revoke(customer_id, grant.id, now)
+        return len(live)
+
+    def _today(self) -> date:
+        return local_day(self._clock())
+
+    @staticmethod
+    def _row(request: SubjectRequest) -> dict[str, object]:
+        return {"id": request.id, "customer_id": request.customer_id, "kind": request.kind.value,
+                "status": request.status.value, "received_on": request.received_on,
+                "deadline": request.deadline, "note": request.note,
+                "closed_on": request.closed_on}  # fmt: skip
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def export_html(export: Export) -> str:
+    """A readable, self-contained page of an access export (no outside assets)."""
+    customer = export["customer"]
+    assert isinstance(customer, dict)  # noqa: S101 - shape built above
+    parts = ['<!doctype html><html lang="en"><meta charset="utf-8">',
+             f"<title>Your data at meterkast — {escape(str(customer['id']))}</title>",
+             "<h1>What we hold about you</h1>",
+             f"<p>Generated on {escape(str(export['generated_on']))}.</p>",
+             "<h2>You</h2><dl>"]  # fmt: skip
+    for key, value in customer.items():
+        parts.append(f"<dt>{escape(key)}</dt><dd>{escape(str(value or '—'))}</dd>")
+    parts.append("</dl>")
+    for title, key in (("Contracts", "contracts"), ("Grants", "grants")):
+        rows = export[key]
+        assert isinstance(rows, list)  # noqa: S101
+        parts.append(f"<h2>{title}</h2>" + _table(rows))
+    connections = export["connections"]
+    assert isinstance(connections, list)  # noqa: S101
+    for c in connections:
+        parts.append(f"<h2>Connection {escape(str(c['ean']))}</h2>")
+        parts.append(f"<p>{escape(str(c['address']))}; meter {escape(str(c['meter']))}</p>")
+        parts.append(f"<h3>Daily readings of your periods</h3>{_table(c['daily_readings'])}")
+    parts.append("</html>")
+    return "\n".join(parts)
+
+
+def _table(rows: list[dict[str, object]]) -> str:
+    if not rows:
+        return "<p>None.</p>"
+    head = "".join(f"<th scope=col>{escape(k)}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in r.values()) + "</tr>"
+                   for r in rows)  # fmt: skip
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

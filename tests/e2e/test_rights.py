@@ -1,0 +1,43 @@
+"""Data-subject requests on a real instance: export holds the person's data and nobody else's."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+
+from meterkast.bootstrap import App
+from meterkast.kernel.codes import GrantScope, GrantStatus
+from meterkast.rights.domain import RequestKind
+from meterkast.rights.service import export_html
+from tests.e2e.test_access_over_http import APP, EAN, NOW, A, B, world  # noqa: F401
+
+
+def test_export_is_the_persons_own_data_only(world: tuple[App, TestClient]) -> None:  # noqa: F811
+    app, _ = world
+    data = app.rights.export(B)
+    assert data["customer"]["id"] == B  # type: ignore[index]
+    [connection] = data["connections"]  # type: ignore[misc]
+    days = [r["day"] for r in connection["daily_readings"]]
+    assert days[0] == "2025-07-15" and days[-1] == "2026-11-23"  # never A's days
+    assert {c["connection_ean"] for c in data["contracts"]} == {EAN}  # type: ignore[attr-defined]
+    page = export_html(data)
+    assert page.startswith("<!doctype html>") and "2025-07-15" in page and "2025-06-30" not in page
+    old = app.rights.export(A)
+    old_days = [r["day"] for r in old["connections"][0]["daily_readings"]]  # type: ignore[index]
+    assert old_days[-1] == "2025-06-30"
+
+
+def test_requests_are_tracked_and_consent_withdrawn_at_once(world: tuple[App, TestClient]) -> None:  # noqa: F811
+    app, _ = world
+    request = app.rights.submit(B, RequestKind.CONSENT_WITHDRAWAL)
+    assert request.deadline == date(2026, 12, 23)
+    for scope in (GrantScope.DAILY, GrantScope.INTERVAL):
+        app.grants.give(customer_id=B, connection_ean=EAN, grantee=APP, scopes=[scope],
+                        purpose="A.3", data_first=date(2026, 1, 1), data_last=date(2026, 12, 31),
+                        valid_until=NOW + timedelta(days=30), now=NOW)  # fmt: skip
+    assert app.rights.withdraw_all_consent(B) == 2
+    assert {g.status for g in app.grants.of_customer(B, NOW)} == {GrantStatus.REVOKED}
+    app.rights.save(request.start().complete(date(2026, 11, 23)))
+    assert app.rights.requests(open_only=True) == []
+    assert [r.id for r in app.rights.requests()] == [request.id]
