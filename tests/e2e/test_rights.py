@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from meterkast.bootstrap import App
 from meterkast.kernel.codes import GrantScope, GrantStatus
+from meterkast.kernel.errors import InvalidValueError
+from meterkast.parties.domain import ContactData
 from meterkast.rights.domain import RequestKind
 from meterkast.rights.service import export_html
 from tests.e2e.test_access_over_http import APP, EAN, NOW, A, B, world  # noqa: F401
@@ -41,3 +44,20 @@ def test_requests_are_tracked_and_consent_withdrawn_at_once(world: tuple[App, Te
     app.rights.save(request.start().complete(date(2026, 11, 23)))
     assert app.rights.requests(open_only=True) == []
     assert [r.id for r in app.rights.requests()] == [request.id]
+
+
+def test_rectify_and_erase_with_legal_holds(world: tuple[App, TestClient]) -> None:  # noqa: F811
+    app, _ = world
+    app.rights.rectify(A, email="a.jansen@mail.example", phone="06-12345678")
+    assert app.parties.get_customer(A).contact.email == "a.jansen@mail.example"
+    with pytest.raises(InvalidValueError):
+        app.rights.rectify(A, email="not an address", phone=None)
+    moved_out = {x.category: x for x in app.rights.erase(A)}
+    assert moved_out["contact data"].outcome == "erased"
+    assert app.parties.get_customer(A).contact == ContactData()
+    assert moved_out["daily readings"].outcome == "kept"
+    assert "P24M" in moved_out["daily readings"].reason
+    assert moved_out["access log"].outcome == "kept"
+    still_supplied = {x.category: x for x in app.rights.erase(B)}
+    assert still_supplied["contact data"].outcome == "kept"
+    assert app.rights.export(A)["connections"]  # readings stay inside retention

@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "dsr list": ("A.5",),
     "dsr export": ("A.5",),  # readings inside go through the customer's own access (A.1)
     "dsr withdraw-consent": ("A.5",),
+    "dsr rectify": ("A.5",),
+    "dsr erase": ("A.5",),
     "register export": (NONE,),  # the register describes processing, it holds no person
     "register list": (NONE,),
     "register show": (NONE,),

@@ -71,5 +71,24 @@ def withdraw_consent(customer: Annotated[str, typer.Option(help="Customer id.")]
     typer.echo(f"revoked {app_state().rights.withdraw_all_consent(customer)} grant(s)")
 
 
+@dsr_app.command("rectify")
+def rectify(
+    customer: Annotated[str, typer.Option(help="Customer id.")],
+    email: Annotated[str | None, typer.Option(help="New e-mail address ('' clears it).")] = None,
+    phone: Annotated[str | None, typer.Option(help="New phone number ('' clears it).")] = None,
+) -> None:
+    """Correct a person's contact data."""
+    app_state().rights.rectify(customer, email=email, phone=phone)
+    typer.echo("contact data corrected")
+
+
+@dsr_app.command("erase")
+def erase(customer: Annotated[str, typer.Option(help="Customer id.")]) -> None:
+    """Erase what no legal duty keeps; print, per category, what stays and why."""
+    lines = app_state().rights.erase(customer)
+    emit_table("erasure", [{"category": x.category, "outcome": x.outcome, "reason": x.reason}
+                           for x in lines], ("category", "outcome", "reason"))  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(dsr_app, name="dsr")

@@ -81,6 +81,15 @@ class PartiesService:
         with self._engine.begin() as db:
             db.execute(customers.insert().values(**_customer_row(customer)))
 
+    def update_contact(self, customer_id: str, contact: ContactData) -> None:
+        """Replace a customer's contact data (validated by ContactData); blanks allowed."""
+        cid = parse_customer_id(customer_id)
+        with self._engine.begin() as db:
+            change = customers.update().where(customers.c.id == cid)
+            done = db.execute(change.values(email=contact.email, phone=contact.phone)).rowcount
+        if not done:
+            raise NotFoundError(f"no customer {cid}")
+
     def get_customer(self, customer_id: str) -> Customer:
         cid = parse_customer_id(customer_id)
         with self._engine.connect() as db:

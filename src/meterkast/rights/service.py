@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
@@ -16,11 +17,20 @@ from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, local_day
 from meterkast.kernel.codes import GrantStatus, Role
 from meterkast.kernel.errors import NotFoundError
+from meterkast.parties.domain import ContactData
 from meterkast.parties.service import PartiesService
+from meterkast.register.domain import Register
 from meterkast.rights.adapters.sql import subject_requests
 from meterkast.rights.domain import RequestKind, RequestStatus, SubjectRequest
 
 Export = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureLine:
+    category: str
+    outcome: str  # erased, withdrawn or kept
+    reason: str
 
 
 def _request(row: sa.Row[tuple[object, ...]]) -> SubjectRequest:
@@ -33,13 +43,14 @@ def _request(row: sa.Row[tuple[object, ...]]) -> SubjectRequest:
 class RightsService:
     def __init__(self, *, engine: Engine, parties: PartiesService, grid: GridService,
                  grants: GrantService, cases: CaseService, access: AccessService,
-                 clock: Clock) -> None:  # fmt: skip
+                 register: Register, clock: Clock) -> None:  # fmt: skip
         self._engine = engine
         self._parties = parties
         self._grid = grid
         self._grants = grants
         self._cases = cases
         self._access = access
+        self._register = register
         self._clock = clock
 
     # -- tracking ---------------------------------------------------------------------------
@@ -114,6 +125,42 @@ class RightsService:
             "connections": connections,
             "generated_on": today.isoformat(),
         }  # fmt: skip
+
+    def rectify(self, customer_id: str, *, email: str | None, phone: str | None) -> None:
+        """Correct contact data (art. 16); values are validated, blanks clear a field."""
+        self._parties.update_contact(customer_id, ContactData(email or None, phone or None))
+
+    def erase(self, customer_id: str) -> list[ErasureLine]:
+        """Erase what no duty keeps (art. 17); say, per category, why the rest stays."""
+        customer = self._parties.get_customer(customer_id)
+        today = self._today()
+        supplied = any(c.covers(today) for c in self._parties.contracts_of_customer(customer_id))
+        lines: list[ErasureLine] = []
+        if supplied:
+            lines.append(self._kept("contact data", "1.1", "a contract still runs: needed to "
+                                    "reach you about work and outages"))  # fmt: skip
+        else:
+            self._parties.update_contact(customer.id, ContactData())
+            lines.append(ErasureLine("contact data", "erased", "no running contract"))
+        withdrawn = self.withdraw_all_consent(customer_id)
+        lines.append(ErasureLine("grants (consents)", "withdrawn",
+                                 f"{withdrawn} revoked; " + self._why("A.2")))  # fmt: skip
+        lines.append(self._kept("daily readings", "3.1", "within the statutory window"))
+        lines.append(self._kept("contracts", "3.2", "market records the law requires"))
+        lines.append(self._kept("access log", "A.4", "accountability for every access"))
+        return lines
+
+    def _kept(self, category: str, activity: str, reason: str) -> ErasureLine:
+        return ErasureLine(category, "kept", f"{reason}; {self._why(activity)}")
+
+    def _why(self, activity: str) -> str:
+        entry = self._register.get(activity)
+        retention = entry.retention
+        basis = ", ".join(b.value for b in entry.legal_bases)
+        return (
+            f"activity {activity} ({entry.name}; {basis}): kept {retention.period} after "
+            f"{retention.after}. {retention.note}"
+        ).strip()
 
     def withdraw_all_consent(self, customer_id: str) -> int:
         """Revokes every grant still in force (art. 7(3)); returns how many."""
