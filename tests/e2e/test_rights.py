@@ -11,7 +11,7 @@ from meterkast.bootstrap import App
 from meterkast.kernel.codes import GrantScope, GrantStatus
 from meterkast.kernel.errors import InvalidValueError
 from meterkast.parties.domain import ContactData
-from meterkast.rights.domain import RequestKind
+from meterkast.rights.domain import RequestKind, RequestStatus
 from meterkast.rights.service import export_html
 from tests.e2e.test_access_over_http import APP, EAN, NOW, A, B, world  # noqa: F401
 
@@ -61,3 +61,12 @@ def test_rectify_and_erase_with_legal_holds(world: tuple[App, TestClient]) -> No
     still_supplied = {x.category: x for x in app.rights.erase(B)}
     assert still_supplied["contact data"].outcome == "kept"
     assert app.rights.export(A)["connections"]  # readings stay inside retention
+
+
+def test_objection_only_against_legitimate_interest(world: tuple[App, TestClient]) -> None:  # noqa: F811
+    app, _ = world
+    honoured = app.rights.object_to(A, "4.4")  # open small-consumer data: legitimate interest
+    refused = app.rights.object_to(A, "3.1")  # meter readings register: legal obligation
+    assert honoured.status is RequestStatus.DONE and refused.status is RequestStatus.REFUSED
+    assert "legal_obligation" in refused.note
+    assert app.rights.objections_of(A) == {"4.4"} and app.rights.objections_of(B) == set()

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "dsr withdraw-consent": ("A.5",),
     "dsr rectify": ("A.5",),
     "dsr erase": ("A.5",),
+    "dsr object": ("A.5",),
     "register export": (NONE,),  # the register describes processing, it holds no person
     "register list": (NONE,),
     "register show": (NONE,),

@@ -82,6 +82,16 @@ def rectify(
     typer.echo("contact data corrected")
 
 
+@dsr_app.command("object")
+def object_to(
+    customer: Annotated[str, typer.Option(help="Customer id.")],
+    activity: Annotated[str, typer.Option(help="Register activity id, e.g. 4.4.")],
+) -> None:
+    """Object to a legitimate-interest activity; refused, with the reason, for others."""
+    request = app_state().rights.object_to(customer, activity)
+    typer.echo(f"{request.status.value}: {request.note}")
+
+
 @dsr_app.command("erase")
 def erase(customer: Annotated[str, typer.Option(help="Customer id.")]) -> None:
     """Erase what no legal duty keeps; print, per category, what stays and why."""

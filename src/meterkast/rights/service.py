@@ -15,7 +15,7 @@ from meterkast.access.policy import CUSTOMER_OWN, Action, Principal
 from meterkast.access.service import AccessService
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock, local_day
-from meterkast.kernel.codes import GrantStatus, Role
+from meterkast.kernel.codes import GrantStatus, LegalBasis, Role
 from meterkast.kernel.errors import NotFoundError
 from meterkast.parties.domain import ContactData
 from meterkast.parties.service import PartiesService
@@ -149,6 +149,32 @@ class RightsService:
         lines.append(self._kept("contracts", "3.2", "market records the law requires"))
         lines.append(self._kept("access log", "A.4", "accountability for every access"))
         return lines
+
+    def object_to(self, customer_id: str, activity: str) -> SubjectRequest:
+        """Objection (art. 21): honoured for legitimate-interest activities, else refused.
+
+        Recorded as a closed request naming the activity; the batch jobs of those activities
+        (open-data aggregates, business-relation processing) read the objections to leave the
+        person out.
+        """
+        entry = self._register.get(activity)
+        request = self.submit(customer_id, RequestKind.OBJECTION)
+        today = self._today()
+        if LegalBasis.LEGITIMATE_INTEREST in entry.legal_bases:
+            done = request.complete(today, f"objection to activity {activity} honoured")
+        else:
+            bases = ", ".join(b.value for b in entry.legal_bases)
+            reason = f"activity {activity} rests on {bases}, not on legitimate interest"
+            done = request.refuse(today, f"{reason}: an objection does not apply")
+        self.save(done)
+        return done
+
+    def objections_of(self, customer_id: str) -> set[str]:
+        """Activities the person successfully objected to."""
+        prefix = "objection to activity "
+        return {r.note.removeprefix(prefix).split()[0] for r in self.requests()
+                if r.customer_id == customer_id and r.kind is RequestKind.OBJECTION
+                and r.status is RequestStatus.DONE and r.note.startswith(prefix)}  # fmt: skip
 
     def _kept(self, category: str, activity: str, reason: str) -> ErasureLine:
         return ErasureLine(category, "kept", f"{reason}; {self._why(activity)}")
