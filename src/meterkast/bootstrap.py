@@ -153,7 +153,8 @@ class App:
     def rights(self) -> RightsService:
         return RightsService(engine=self.engine, parties=self.parties, grid=self.grid,
                              grants=self.grants, cases=self.cases, access=self.access,
-                             register=self.register, clock=self.clock)  # fmt: skip
+                             register=self.register, audit=self.audit,
+                             clock=self.clock)  # fmt: skip
 
     def api_services(self) -> Services:
         """Everything the API and the portal call, wired to the real stores."""

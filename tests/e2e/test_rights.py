@@ -41,8 +41,10 @@ def test_requests_are_tracked_and_consent_withdrawn_at_once(world: tuple[App, Te
                         valid_until=NOW + timedelta(days=30), now=NOW)  # fmt: skip
     assert app.rights.withdraw_all_consent(B) == 2
     assert {g.status for g in app.grants.of_customer(B, NOW)} == {GrantStatus.REVOKED}
+    before = app.audit.count()
     app.rights.save(request.start().complete(date(2026, 11, 23)))
     assert app.rights.requests(open_only=True) == []
+    assert app.audit.count() == before + 1 and app.audit.verify().ok  # each step is audited
     assert [r.id for r in app.rights.requests()] == [request.id]
 
 

@@ -354,3 +354,10 @@ def test_appends_where_update_returning_is_missing(
     _record_ten(log)
     verdict = log.verify()
     assert verdict.ok and (verdict.entries, verdict.last_checkpoint) == (10, 8)
+
+
+def test_subject_request_steps_are_logged_and_chained(log: AuditLog) -> None:
+    _record_ten(log)
+    seq = log.subject_request(request_id="r-1", customer_id="C00000001", kind="access",
+                              status="received", at=datetime(2026, 11, 23, tzinfo=UTC))  # fmt: skip
+    assert seq == 11 and log.verify().ok

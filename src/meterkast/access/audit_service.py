@@ -129,6 +129,32 @@ class AuditLog:
         )
         return self.append(record)
 
+    def subject_request(
+        self, *, request_id: str, customer_id: str, kind: str, status: str, at: datetime
+    ) -> int:
+        """A step in handling a data-subject request (register activity A.5)."""
+        record = AuditRecord(
+            at=at.astimezone(UTC),
+            event=AuditEvent.SUBJECT_REQUEST,
+            role=Role.PRIVACY_OFFICER,
+            principal_ref=self.pseudonyms.party("privacy-office"),
+            party=None,
+            organisation=None,
+            purpose="A.5",
+            legal_basis=LegalBasis.LEGAL_OBLIGATION,  # GDPR art. 12-22
+            action=f"dsr_{status}"[:32],
+            allowed=True,
+            subject_ref=None,
+            asked_first=None,
+            asked_last=None,
+            days=DaySet(),
+            reasons=(f"{kind} request {request_id} of {self.pseudonyms.party(customer_id)}",),
+            policy_version=POLICY_VERSION,
+            grant_id=None,
+            case_id=None,
+        )
+        return self.append(record)
+
     def append(self, record: AuditRecord) -> int:
         return self.append_many([record])
 

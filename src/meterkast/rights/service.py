@@ -10,6 +10,7 @@ from html import escape
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from meterkast.access.audit_service import AuditLog
 from meterkast.access.grant_service import CaseService, GrantService
 from meterkast.access.policy import CUSTOMER_OWN, Action, Principal
 from meterkast.access.service import AccessService
@@ -43,7 +44,7 @@ def _request(row: sa.Row[tuple[object, ...]]) -> SubjectRequest:
 class RightsService:
     def __init__(self, *, engine: Engine, parties: PartiesService, grid: GridService,
                  grants: GrantService, cases: CaseService, access: AccessService,
-                 register: Register, clock: Clock) -> None:  # fmt: skip
+                 register: Register, audit: AuditLog, clock: Clock) -> None:  # fmt: skip
         self._engine = engine
         self._parties = parties
         self._grid = grid
@@ -51,6 +52,7 @@ class RightsService:
         self._cases = cases
         self._access = access
         self._register = register
+        self._audit = audit
         self._clock = clock
 
     # -- tracking ---------------------------------------------------------------------------
@@ -59,6 +61,7 @@ class RightsService:
         request = SubjectRequest.receive(str(uuid.uuid4()), customer_id, kind, self._today())
         with self._engine.begin() as db:
             db.execute(subject_requests.insert().values(**self._row(request)))
+        self._step(request)
         return request
 
     def requests(self, *, open_only: bool = False) -> list[SubjectRequest]:
@@ -81,6 +84,12 @@ class RightsService:
         with self._engine.begin() as db:
             db.execute(subject_requests.update().where(subject_requests.c.id == request.id)
                        .values(**self._row(request)))  # fmt: skip
+        self._step(request)
+
+    def _step(self, request: SubjectRequest) -> None:
+        self._audit.subject_request(request_id=request.id, customer_id=request.customer_id,
+                                    kind=request.kind.value, status=request.status.value,
+                                    at=self._clock())  # fmt: skip
 
     # -- rights -----------------------------------------------------------------------------
     def export(self, customer_id: str) -> Export:
