@@ -162,9 +162,9 @@ class RightsService:
     def object_to(self, customer_id: str, activity: str) -> SubjectRequest:
         """Objection (art. 21): honoured for legitimate-interest activities, else refused.
 
-        Recorded as a closed request naming the activity; the batch jobs of those activities
-        (open-data aggregates, business-relation processing) read the objections to leave the
-        person out.
+        Recorded as a closed request naming the activity, for the batch jobs of those
+        activities to leave the person out (`objections_of`); the open-data jobs that will
+        read it are not built yet.
         """
         entry = self._register.get(activity)
         request = self.submit(customer_id, RequestKind.OBJECTION)
