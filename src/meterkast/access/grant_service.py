@@ -118,10 +118,11 @@ class GrantService:
                 grants.c.valid_from < start + timedelta(days=1),
                 grants.c.valid_until > start,
             )).all()  # fmt: skip
+        seen: dict[str, tuple[ContractFact, ...]] = {}
         return frozenset(
             g.connection_ean
             for g in map(_grant, rows)
-            if self._effective(g, start) is GrantStatus.ACTIVE
+            if self._effective(g, start, seen) is GrantStatus.ACTIVE
         )
 
     def sweep(self, now: datetime) -> int:
@@ -130,27 +131,36 @@ class GrantService:
         with self._engine.begin() as db:
             rows = db.execute(sa.select(grants).where(grants.c.status.in_(
                 [GrantStatus.ACTIVE.value, GrantStatus.REQUESTED.value]))).all()  # fmt: skip
+        seen: dict[str, tuple[ContractFact, ...]] = {}
         for row in rows:
             grant = _grant(row)
-            status = self._effective(grant, now)
+            status = self._effective(grant, now, seen)
             if status is not grant.status:
                 self._store(grant.close(status, now))
                 changed += 1
         return changed
 
     # -- internals --------------------------------------------------------------------------
-    def _effective(self, grant: Grant, now: datetime) -> GrantStatus:
-        facts = contract_facts(self._parties.contracts_of(grant.connection_ean))
-        supplied = current_customer(facts, local_day(now)) == grant.customer_id
-        return grant.effective_status(now, supplied)
+    def _effective(
+        self, grant: Grant, now: datetime, seen: dict[str, tuple[ContractFact, ...]]
+    ) -> GrantStatus:
+        """The grant's status now; ``seen`` keeps each connection's contracts for one call,
+        so several grants on one connection cost one contract query, not one each."""
+        if grant.connection_ean not in seen:
+            seen[grant.connection_ean] = contract_facts(
+                self._parties.contracts_of(grant.connection_ean)
+            )
+        supplied = current_customer(seen[grant.connection_ean], local_day(now))
+        return grant.effective_status(now, supplied == grant.customer_id)
 
     def _current(self, where: sa.ColumnElement[bool], now: datetime) -> list[Grant]:
         with self._engine.connect() as db:
             rows = db.execute(sa.select(grants).where(where).order_by(grants.c.created_at)).all()
         out = []
+        seen: dict[str, tuple[ContractFact, ...]] = {}
         for row in rows:
             grant = _grant(row)
-            status = self._effective(grant, now)
+            status = self._effective(grant, now, seen)
             out.append(grant if status is grant.status else replace(grant, status=status))
         return out
 
