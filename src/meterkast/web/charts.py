@@ -2,7 +2,7 @@
 
 Why server-side SVG: the portal loads nothing from outside and runs no script, the chart is in
 the HTML the moment it arrives, and screen readers get a ``<title>``/``<desc>`` plus the data
-table the page renders from the same numbers (docs/decisions/0005-portal-charts.md).
+table the page renders from the same numbers (docs/decisions/0008-portal-charts.md).
 """
 
 from __future__ import annotations
