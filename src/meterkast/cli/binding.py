@@ -43,6 +43,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "register show": (NONE,),
     "portal code": ("A.1",),  # a sign-in code so the customer can see their own data
     "portal client add": (NONE,),  # registers an organisation's app
+    "portal staff-code": ("A.4",),  # a staff credential: audited like issuing a token
+    "portal case open": ("1.4", "1.5", "1.6"),  # the case's purpose is checked against these
+    "portal case close": ("1.4", "1.5", "1.6"),
 }
 
 

@@ -166,8 +166,12 @@ class RightsService:
         activities to leave the person out (`objections_of`); the open-data jobs that will
         read it are not built yet.
         """
+        self._register.get(activity)  # an unknown activity is refused before anything is kept
+        return self.decide_objection(self.submit(customer_id, RequestKind.OBJECTION), activity)
+
+    def decide_objection(self, request: SubjectRequest, activity: str) -> SubjectRequest:
+        """Close an objection request: honoured for legitimate interest, refused otherwise."""
         entry = self._register.get(activity)
-        request = self.submit(customer_id, RequestKind.OBJECTION)
         today = self._today()
         if LegalBasis.LEGITIMATE_INTEREST in entry.legal_bases:
             done = request.complete(today, f"objection to activity {activity} honoured")
