@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import meterkast.web
+from meterkast.access.audit import Tampering
 from meterkast.access.policy import SERVICE_PURPOSES
 from meterkast.kernel.codes import GrantScope, GrantStatus, ReadingChoice
 from meterkast.rights.domain import RequestKind, RequestStatus
@@ -49,7 +50,15 @@ def test_templates_use_only_known_keys() -> None:
     assert used, "no keys found: the pattern is wrong"
     static = {k for k in used if not k.endswith("_")}
     assert static <= set(MESSAGES), static - set(MESSAGES)
-    assert used - static == {"choice_", "purpose_", "scope_", "status_", "kind_", "rstatus_"}
+    assert used - static == {
+        "choice_",
+        "purpose_",
+        "scope_",
+        "status_",
+        "kind_",
+        "rstatus_",
+        "tamper_",
+    }
     # keys built in templates as prefix ~ value: every value needs its message
     dynamic = (
         [f"choice_{c.value}" for c in ReadingChoice]
@@ -60,6 +69,7 @@ def test_templates_use_only_known_keys() -> None:
         + [f"purpose_{p}" for p in SERVICE_PURPOSES]
         + [f"kind_{k.value}" for k in RequestKind]
         + [f"rstatus_{s.value}" for s in RequestStatus]
+        + [f"tamper_{k.value}" for k in Tampering]
     )
     assert set(dynamic) <= set(MESSAGES), set(dynamic) - set(MESSAGES)
 

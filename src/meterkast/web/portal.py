@@ -188,8 +188,10 @@ def mount_portal(app: FastAPI, services: Services, settings: PortalSettings) -> 
         app.include_router(authorize.router(settings.clients, issuer, services))
     if settings.oidc is not None:
         from meterkast.web import oidc
+        from meterkast.web.staff import oidc_staff_sign_in
 
-        app.include_router(oidc.router(settings.oidc, sign_in))
+        staff_sign_in = oidc_staff_sign_in if settings.staff is not None else None
+        app.include_router(oidc.router(settings.oidc, sign_in, staff_sign_in))
     app.mount(
         "/portal/static", StaticFiles(packages=[("meterkast.web", "static")]), name="portal-static"
     )

@@ -87,6 +87,14 @@ def sign_in_staff(request: Request, role: Role, staff_id: str) -> None:
     request.session["csrf"] = secrets.token_urlsafe(24)
 
 
+def oidc_staff_sign_in(request: Request, role: str, staff_id: str) -> str:
+    """A staff session from the identity provider's claims; returns the role's first page."""
+    staff_role = Role(role)
+    staff_key(staff_role, staff_id)  # the same checks as for a code
+    sign_in_staff(request, staff_role, staff_id)
+    return HOME[staff_role]
+
+
 def _staff(request: Request, role: Role) -> Principal:
     found = request.session.get("staff")
     if not isinstance(found, dict) or not isinstance(found.get("id"), str):
