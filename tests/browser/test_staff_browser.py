@@ -105,7 +105,11 @@ def test_officer_handles_a_request_and_downloads_the_access_export(
     data = json.loads(Path(saved).read_text("utf-8"))
     assert data["customer"]["id"] == CUSTOMER and data["connections"]
     page.get_by_label("Toelichting").fill("export sent by post")
-    page.get_by_role("button", name="Afronden").click()
+    finish = page.get_by_role("button", name="Afronden")
+    page.keyboard.press("Tab")  # from the note field to its button, by keyboard only
+    expect(finish).to_be_focused()
+    assert finish.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
     expect(page.locator("#request-status")).to_have_attribute("data-status", "done")
     assert app.audit.verify().ok
 

@@ -180,8 +180,12 @@ def test_request_queue_deadlines_and_access_export(world: World) -> None:
     assert {c["ean"] for c in data["connections"]} == {EAN, GAS_EAN}
     page = client.get(f"/portal/officer/requests/{request_id}/export.html")
     assert page.text.startswith("<!doctype html>") and CUSTOMER in page.text
+    assert "What we hold about you" in page.text
+    dutch = client.get(f"/portal/officer/requests/{request_id}/export.html?lang=nl")
+    assert '<html lang="nl">' in dutch.text and "Wat wij over u bewaren" in dutch.text
     steps = [r.action for r in _audit_rows(app) if r.role == "privacy_officer"]
     assert {"dsr_register", "dsr_export_json", "dsr_export_html", "view_requests"} <= set(steps)
+    assert client.get("/portal/officer/requests/nope").text.count('href="/portal/officer/audit"')
     assert all(
         r.principal_ref == app.audit.pseudonyms.party(OFFICER)
         for r in _audit_rows(app)

@@ -23,7 +23,7 @@ from meterkast.rights.adapters.audit_search import PAGE_SIZE, AuditFilter
 from meterkast.rights.desk import AUDIT_LOG, SUBJECT_REQUESTS
 from meterkast.rights.domain import RequestKind
 from meterkast.rights.service import ErasureLine, export_html
-from meterkast.web.portal import CsrfDep, SvcDep, error_page, render
+from meterkast.web.portal import CsrfDep, SvcDep, error_page, language, render
 from meterkast.web.staff import OfficerDep, StaffDep
 
 router = APIRouter(tags=["portal-staff"], default_response_class=HTMLResponse)
@@ -180,7 +180,7 @@ def _export(request: Request, who: OfficerDep, staff: StaffDep, request_id: str,
     if form == "json":
         body, media = json.dumps(data, indent=2, ensure_ascii=False), "application/json"
     else:
-        body, media = export_html(data), "text/html; charset=utf-8"
+        body, media = export_html(data, language(request)), "text/html; charset=utf-8"
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff"})  # fmt: skip
