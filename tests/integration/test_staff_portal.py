@@ -341,3 +341,31 @@ def test_gas_connection_in_m3(world: World) -> None:
     assert frame["volume_m3"].diff().dropna().round(3).eq(2.5).all()
     xml = client.get(f"/portal/connections/{GAS_EAN}/readings.xml").text
     assert "<uom>42</uom>" in xml and "<commodity>7</commodity>" in xml
+
+
+OFFICER_PAGES = ["/portal/officer/register", "/portal/officer/audit", "/portal/officer/requests",
+                 "/portal/officer/requests/x", "/portal/officer/requests/x/export.json",
+                 "/portal/officer/requests/x/export.html"]  # fmt: skip
+SERVICE_PAGES = ["/portal/service", f"/portal/service/connection?ean={EAN}&purpose=1.5"]
+
+
+def test_every_staff_page_is_denied_to_everyone_else(world: World) -> None:
+    client, app, _ = world
+    for path in OFFICER_PAGES + SERVICE_PAGES:  # nobody signed in: to the staff sign-in
+        assert client.get(path).headers.get("location") == "/portal/staff/login", path
+    csrf = customer_sign_in(client, app)
+    for path in OFFICER_PAGES + SERVICE_PAGES:  # a customer is no staff member
+        assert client.get(path).headers.get("location") == "/portal/staff/login", path
+    posts = ["/portal/officer/requests", "/portal/officer/requests/x/start",
+             "/portal/service/cases/x/close"]  # fmt: skip
+    for path in posts:
+        answer = client.post(path, data={"csrf": csrf, "ean": EAN, "customer_id": CUSTOMER,
+                                          "kind": "access"})  # fmt: skip
+        assert answer.headers.get("location") == "/portal/staff/login", path
+    staff_sign_in(client, app, Role.STAFF_SERVICE, CLERK)
+    for path in OFFICER_PAGES:
+        assert client.get(path).status_code == 403, path
+    staff_sign_in(client, app, Role.PRIVACY_OFFICER, OFFICER)
+    for path in SERVICE_PAGES:
+        assert client.get(path).status_code == 403, path
+    assert app.rights.requests() == []  # nothing was registered by anyone on the way
