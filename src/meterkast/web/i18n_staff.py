@@ -4,6 +4,7 @@ from __future__ import annotations
 
 STAFF_MESSAGES: dict[str, tuple[str, str]] = {
     "staff_sign_in": ("Inloggen voor medewerkers", "Staff sign-in"),
+    "staff_area": ("medewerkers", "staff"),
     "staff_id": ("Medewerkernummer", "Staff id"),
     "staff_bad_code": (
         "Die combinatie van medewerkernummer en code klopt niet, of de code is verlopen.",
