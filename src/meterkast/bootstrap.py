@@ -46,6 +46,8 @@ from meterkast.readings.service import ReadingsService
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
 from meterkast.register.service import RegisterService
+from meterkast.rights.adapters.audit_search import AuditSearch
+from meterkast.rights.desk import RequestDesk
 from meterkast.rights.service import RightsService
 from meterkast.settings import (
     AccessSettings,
@@ -60,6 +62,7 @@ from meterkast.web.accounts import LoginCodes, OAuthClients, portal_secret
 
 if TYPE_CHECKING:
     from meterkast.web.portal import PortalSettings
+    from meterkast.web.staff import StaffServices
 
 
 @dataclass
@@ -198,8 +201,25 @@ class App:
                 env.oidc_customer_claim,
             )
         return PortalSettings(
-            secret, self.login_codes, self.oauth_clients, issuer, oidc, env.https_only
+            secret,
+            self.login_codes,
+            self.oauth_clients,
+            issuer,
+            oidc,
+            env.https_only,
+            staff=self.staff_services(),
         )
+
+    @cached_property
+    def request_desk(self) -> RequestDesk:
+        return RequestDesk(self.rights, self.audit, self.clock)
+
+    def staff_services(self) -> StaffServices:
+        """The privacy officer's and service staff's pages: desk, audit log, cases, register."""
+        from meterkast.web.staff import StaffServices
+
+        search = AuditSearch(self.engine, self.audit.pseudonyms)
+        return StaffServices(self.request_desk, self.audit, search, self.cases, self.register)
 
     def key_rotation(self) -> KeyRotation:
         if self.meter_link is None:

@@ -65,3 +65,37 @@ def test_client_add_prints_the_secret_once(cli: Invoke) -> None:
     assert supplier.exit_code == 2 and "third parties" in supplier.output
     plain = cli("portal", "client", "add", "--party", APP, "--redirect-uri", "http://x.example/")
     assert plain.exit_code == 2
+
+
+def test_staff_code_is_audited_and_signs_in_only_that_role(cli: Invoke) -> None:
+    _seed(cli)
+    before = app_state().audit.count()
+    result = cli("portal", "staff-code", "--role", "privacy_officer", "--staff", "PO01")
+    assert result.exit_code == 0, result.output
+    code = result.stdout.strip()
+    assert app_state().audit.count() == before + 1 and app_state().audit.verify().ok
+    assert not app_state().login_codes.redeem("staff_service:PO01", code)
+    assert app_state().login_codes.redeem("privacy_officer:PO01", code)
+    assert cli("portal", "staff-code", "--role", "supplier", "--staff", "PO01").exit_code == 2
+    assert cli("portal", "staff-code", "--role", "staff_service", "--staff", "a b").exit_code == 2
+
+
+def test_service_case_open_and_close(cli: Invoke) -> None:
+    from meterkast.kernel import gs1
+    from tests.integration.test_register_services import EAN
+    from tests.integration.test_register_services import _seed as seed_connection
+
+    assert cli("init").exit_code == 0
+    seed_connection(app_state().engine)
+    args = ("portal", "case", "open", "--connection", EAN, "--customer", "C00000001",
+            "--subject", "complaint about a bill", "--staff", "KS07")  # fmt: skip
+    assert cli(*args, "--purpose", "7.1").exit_code == 2  # not a service purpose
+    unknown = gs1.with_check_digit("87169000000000009")
+    assert cli(*args[:4], unknown, *args[5:], "--purpose", "1.5").exit_code == 2
+    opened = cli(*args, "--purpose", "1.5")
+    assert opened.exit_code == 0, opened.output
+    case_id = opened.stdout.strip()
+    assert [c.open for c in app_state().cases.facts_for(EAN)] == [True]
+    assert cli("portal", "case", "close", case_id).exit_code == 0
+    assert [c.open for c in app_state().cases.facts_for(EAN)] == [False]
+    assert cli("portal", "case", "close", case_id).exit_code == 2

@@ -46,6 +46,10 @@ def test_contrast_formula() -> None:
         ("import", "bg", 3.0),
         ("export", "bg", 3.0),
         ("line", "bg", 1.3),
+        ("alert", "alert-bg", 4.5),  # overdue requests and the first bad audit entry
+        ("ink", "alert-bg", 4.5),
+        ("accent", "alert-bg", 4.5),
+        ("export", "bg", 4.5),  # the "audit log verifies" status is text in this colour
     ],
 )
 def test_colour_pairs_are_readable(fg: str, bg: str, minimum: float) -> None:
@@ -58,7 +62,10 @@ def test_white_on_the_accent_button_is_readable() -> None:
 
 
 def test_no_asset_points_outside() -> None:
-    assert len(ASSETS) >= 8
+    assert len(ASSETS) >= 16  # the customer's and the staff pages
+    assert {"officer_audit.html", "officer_requests.html", "service_connection.html"} <= {
+        p.name for p in ASSETS
+    }
     for path in ASSETS:
         text = path.read_text()
         assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/|@import", text), path.name
@@ -69,3 +76,18 @@ def test_focus_is_always_visible() -> None:
     css = (WEB / "static" / "portal.css").read_text()
     assert re.search(r":focus-visible\s*{[^}]*outline:\s*3px solid", css)
     assert "outline: none" not in css.replace("main:focus { outline: none; }", "")
+
+
+def test_every_form_field_has_a_label() -> None:
+    for path in WEB.glob("templates/*.html"):
+        text = path.read_text()
+        ids = set(re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', text))
+        fields = re.findall(r"<(?:input|select|textarea)\b[^>]*>", text)
+        for field in fields:
+            if 'type="hidden"' in field:
+                continue
+            if not re.search(r'\bid="([^"]+)"', field):  # then it sits inside its label
+                wrapped = re.findall(r"<label[^>]*>(.*?)</label>", text, flags=re.DOTALL)
+                assert any(field in block for block in wrapped), (path.name, field)
+        labelled = set(re.findall(r'<label for="([^"]+)"', text))
+        assert ids <= labelled, (path.name, ids - labelled)

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 import meterkast.web
+from meterkast.access.audit import Tampering
+from meterkast.access.policy import SERVICE_PURPOSES
 from meterkast.kernel.codes import GrantScope, GrantStatus, ReadingChoice
+from meterkast.rights.domain import RequestKind, RequestStatus
 from meterkast.web.i18n import MESSAGES, choose, translator
 from meterkast.web.oauth import SCOPES
 
@@ -47,7 +50,15 @@ def test_templates_use_only_known_keys() -> None:
     assert used, "no keys found: the pattern is wrong"
     static = {k for k in used if not k.endswith("_")}
     assert static <= set(MESSAGES), static - set(MESSAGES)
-    assert used - static == {"choice_", "purpose_", "scope_", "status_"}
+    assert used - static == {
+        "choice_",
+        "purpose_",
+        "scope_",
+        "status_",
+        "kind_",
+        "rstatus_",
+        "tamper_",
+    }
     # keys built in templates as prefix ~ value: every value needs its message
     dynamic = (
         [f"choice_{c.value}" for c in ReadingChoice]
@@ -55,6 +66,10 @@ def test_templates_use_only_known_keys() -> None:
         + [f"scope_{s.value}" for s in GrantScope]
         + [f"scope_{s}" for s in SCOPES]
         + ["purpose_A.1", "purpose_A.3", "purpose_1.2"]
+        + [f"purpose_{p}" for p in SERVICE_PURPOSES]
+        + [f"kind_{k.value}" for k in RequestKind]
+        + [f"rstatus_{s.value}" for s in RequestStatus]
+        + [f"tamper_{k.value}" for k in Tampering]
     )
     assert set(dynamic) <= set(MESSAGES), set(dynamic) - set(MESSAGES)
 
@@ -71,3 +86,13 @@ def test_numbers_use_a_decimal_comma_in_dutch() -> None:
 
     assert number("nl")(1234.56) == "1234,6" and number("en")(1234.56) == "1234.6"
     assert number("nl")(12.0) == "12"
+
+
+def test_staff_messages_are_merged_once_and_say_the_same_in_both_languages() -> None:
+    from meterkast.web.i18n_staff import STAFF_MESSAGES
+
+    assert set(STAFF_MESSAGES) <= set(MESSAGES)
+    for key in ("verify_ok", "verify_bad", "deadline_rule", "lookup_help"):
+        nl, en = (translator(lang)(key, entries=1, checkpoint="c", seq=2, kind="k", detail="d")
+                  for lang in ("nl", "en"))  # fmt: skip
+        assert nl != en, key

@@ -29,7 +29,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "readings show": ("3.1", "3.4", "7.3"),  # operator tool: readings, billing data, net-loss
     "readings import": ("3.1",),  # manual readings passed by customers
     "purge": ("3.1",),  # retention of the readings register (24 months)
-    "serve": ("A.1", "A.2", "A.3", "1.2", "3.1", "3.4"),  # each route binds its own (API test)
+    "serve": ("A.1", "A.2", "A.3", "A.4", "A.5", "1.2", "1.4", "1.5", "1.6", "3.1", "3.4"),
+    # serve: each route binds its own (API and portal tests), staff pages included
     "demo-access": ("A.4",),  # issues audited tokens and a sign-in code for the tour
     "dsr submit": ("A.5",),  # data-subject requests
     "dsr list": ("A.5",),
@@ -43,6 +44,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "register show": (NONE,),
     "portal code": ("A.1",),  # a sign-in code so the customer can see their own data
     "portal client add": (NONE,),  # registers an organisation's app
+    "portal staff-code": ("A.4",),  # a staff credential: audited like issuing a token
+    "portal case open": ("1.4", "1.5", "1.6"),  # the case's purpose is checked against these
+    "portal case close": ("1.4", "1.5", "1.6"),
 }
 
 

@@ -12,7 +12,7 @@ REGISTERS = ("import_t1_wh", "import_t2_wh", "export_t1_wh", "export_t2_wh")
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One daily register reading (00:00 of ``day``), counters in Wh."""
+    """One daily register reading (00:00 of ``day``): electricity counters in Wh, gas in dm³."""
 
     day: date
     import_t1_wh: int
@@ -21,10 +21,16 @@ class Reading:
     export_t2_wh: int
     source: str
     quality: str
+    volume_dm3: int = 0  # gas meters count volume; their electricity registers stay 0
 
     @property
     def import_wh(self) -> int:
         return self.import_t1_wh + self.import_t2_wh
+
+    @property
+    def consumed(self) -> int:
+        """What the meter counts as use: Wh for electricity, dm³ for gas (both /1000 to show)."""
+        return self.import_wh + self.volume_dm3
 
     @property
     def export_wh(self) -> int:
@@ -52,7 +58,8 @@ def readings(rows: Iterable[Mapping[str, object]]) -> list[Reading]:
     for row in rows:
         imp1, imp2, exp1, exp2 = (_int(row, k) for k in REGISTERS)
         source, quality = str(row.get("source") or ""), str(row.get("quality") or "")
-        reading = Reading(_day(row["day"]), imp1, imp2, exp1, exp2, source, quality)
+        volume = _int(row, "volume_dm3")
+        reading = Reading(_day(row["day"]), imp1, imp2, exp1, exp2, source, quality, volume)
         version = _int(row, "version")
         if reading.day not in by_day or by_day[reading.day][0] <= version:
             by_day[reading.day] = (version, reading)

@@ -1,4 +1,4 @@
-"""CSV of daily register readings: one row per day, kWh with dot decimals, ISO dates, UTF-8.
+"""CSV of daily register readings: one row per day, kWh (gas: m³) with dot decimals, UTF-8.
 
 Opens cleanly with ``pandas.read_csv(f, dtype={"ean": str}, parse_dates=["day"])``: the EAN is
 an identifier (kept as text), the counters are floats, source and quality are text.
@@ -23,6 +23,7 @@ CSV_HEADER = (
     "source",
     "quality",
 )
+GAS_CSV_HEADER = ("ean", "day", "volume_m3", "source", "quality")
 
 
 def kwh(wh: int) -> str:
@@ -30,11 +31,14 @@ def kwh(wh: int) -> str:
     return f"{Decimal(wh).scaleb(-3):.3f}"
 
 
-def to_csv(ean: str, rows: Iterable[Mapping[str, object]]) -> str:
+def to_csv(ean: str, rows: Iterable[Mapping[str, object]], *, gas: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(GAS_CSV_HEADER if gas else CSV_HEADER)
     for r in readings(rows):
+        if gas:  # dm³ to m³ moves the decimal point like Wh to kWh
+            writer.writerow((ean, r.day.isoformat(), kwh(r.volume_dm3), r.source, r.quality))
+            continue
         writer.writerow(
             (
                 ean,

@@ -166,8 +166,12 @@ class RightsService:
         activities to leave the person out (`objections_of`); the open-data jobs that will
         read it are not built yet.
         """
+        self._register.get(activity)  # an unknown activity is refused before anything is kept
+        return self.decide_objection(self.submit(customer_id, RequestKind.OBJECTION), activity)
+
+    def decide_objection(self, request: SubjectRequest, activity: str) -> SubjectRequest:
+        """Close an objection request: honoured for legitimate interest, refused otherwise."""
         entry = self._register.get(activity)
-        request = self.submit(customer_id, RequestKind.OBJECTION)
         today = self._today()
         if LegalBasis.LEGITIMATE_INTEREST in entry.legal_bases:
             done = request.complete(today, f"objection to activity {activity} honoured")
@@ -221,35 +225,53 @@ def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def export_html(export: Export) -> str:
-    """A readable, self-contained page of an access export (no outside assets)."""
+_WORDS = {  # the export page's words: (Dutch, English)
+    "title": ("Uw gegevens bij meterkast", "Your data at meterkast"),
+    "heading": ("Wat wij over u bewaren", "What we hold about you"),
+    "generated": ("Gemaakt op", "Generated on"),
+    "you": ("U", "You"),
+    "contracts": ("Contracten", "Contracts"),
+    "grants": ("Toestemmingen", "Grants"),
+    "connection": ("Aansluiting", "Connection"),
+    "meter": ("meter", "meter"),
+    "readings": ("Dagstanden van uw eigen perioden", "Daily readings of your periods"),
+}
+
+
+def export_html(export: Export, lang: str = "en") -> str:
+    """A readable, self-contained page of an access export (no outside assets), nl or en."""
+    index = 0 if lang == "nl" else 1
+
+    def w(key: str) -> str:
+        return _WORDS[key][index]
+
     customer = export["customer"]
     assert isinstance(customer, dict)  # noqa: S101 - shape built above
-    parts = ['<!doctype html><html lang="en"><meta charset="utf-8">',
-             f"<title>Your data at meterkast — {escape(str(customer['id']))}</title>",
-             "<h1>What we hold about you</h1>",
-             f"<p>Generated on {escape(str(export['generated_on']))}.</p>",
-             "<h2>You</h2><dl>"]  # fmt: skip
+    parts = [f'<!doctype html><html lang="{"nl" if index == 0 else "en"}"><meta charset="utf-8">',
+             f"<title>{w('title')} — {escape(str(customer['id']))}</title>",
+             f"<h1>{w('heading')}</h1>",
+             f"<p>{w('generated')} {escape(str(export['generated_on']))}.</p>",
+             f"<h2>{w('you')}</h2><dl>"]  # fmt: skip
     for key, value in customer.items():
         parts.append(f"<dt>{escape(key)}</dt><dd>{escape(str(value or '—'))}</dd>")
     parts.append("</dl>")
-    for title, key in (("Contracts", "contracts"), ("Grants", "grants")):
+    for key in ("contracts", "grants"):
         rows = export[key]
         assert isinstance(rows, list)  # noqa: S101
-        parts.append(f"<h2>{title}</h2>" + _table(rows))
+        parts.append(f"<h2>{w(key)}</h2>" + _table(rows))
     connections = export["connections"]
     assert isinstance(connections, list)  # noqa: S101
     for c in connections:
-        parts.append(f"<h2>Connection {escape(str(c['ean']))}</h2>")
-        parts.append(f"<p>{escape(str(c['address']))}; meter {escape(str(c['meter']))}</p>")
-        parts.append(f"<h3>Daily readings of your periods</h3>{_table(c['daily_readings'])}")
+        parts.append(f"<h2>{w('connection')} {escape(str(c['ean']))}</h2>")
+        parts.append(f"<p>{escape(str(c['address']))}; {w('meter')} {escape(str(c['meter']))}</p>")
+        parts.append(f"<h3>{w('readings')}</h3>{_table(c['daily_readings'])}")
     parts.append("</html>")
     return "\n".join(parts)
 
 
 def _table(rows: list[dict[str, object]]) -> str:
     if not rows:
-        return "<p>None.</p>"
+        return "<p>—</p>"
     head = "".join(f"<th scope=col>{escape(k)}</th>" for k in rows[0])
     body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in r.values()) + "</tr>"
                    for r in rows)  # fmt: skip

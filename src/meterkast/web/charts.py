@@ -19,7 +19,7 @@ from meterkast.exports.rows import readings
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Energy of one period (a day, or a month keyed on its first day), in Wh."""
+    """Use of one period (a day, or a month keyed on its first day): Wh, or dm³ for gas."""
 
     period: date
     import_wh: int
@@ -40,7 +40,7 @@ def daily_usage(rows: Iterable[Mapping[str, object]]) -> list[Usage]:
     """
     days = readings(rows)
     return [
-        Usage(a.day, b.import_wh - a.import_wh, b.export_wh - a.export_wh)
+        Usage(a.day, b.consumed - a.consumed, b.export_wh - a.export_wh)
         for a, b in itertools.pairwise(days)
         if b.day == a.day + timedelta(days=1)
     ]

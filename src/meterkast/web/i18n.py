@@ -38,12 +38,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "until": ("tot en met", "until"),
     "consumption": ("Verbruik", "Consumption"),
     "feed_in": ("Teruglevering", "Feed-in"),
+    "gas_use": ("Gasverbruik", "Gas use"),
     "by_month": ("Per maand", "By month"),
     "by_day": ("Per dag", "By day"),
     "period": ("Periode", "Period"),
     "chart_desc": (
-        "{what} in kWh {per}, van {first} tot en met {last}.",
-        "{what} in kWh {per}, from {first} to {last}.",
+        "{what} in {unit} {per}, van {first} tot en met {last}.",
+        "{what} in {unit} {per}, from {first} to {last}.",
     ),
     "per_month": ("per maand", "per month"),
     "per_day": ("per dag", "per day"),
@@ -179,3 +180,15 @@ def translator(lang: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+def _merge() -> None:
+    from meterkast.web.i18n_staff import STAFF_MESSAGES
+
+    clash = set(MESSAGES) & set(STAFF_MESSAGES)
+    if clash:  # pragma: no cover - a test imports this module
+        raise RuntimeError(f"message keys defined twice: {sorted(clash)}")
+    MESSAGES.update(STAFF_MESSAGES)
+
+
+_merge()

@@ -3,12 +3,16 @@
 Not active by default: the demo signs customers in with one-time codes from the CLI. A
 deployment sets ``METERKAST_PORTAL_OIDC_METADATA_URL`` (and client id and secret); then
 ``/portal/oidc/login`` sends the customer to the provider and ``/portal/oidc/callback`` takes
-the customer number from the ID token claim named by ``customer_claim``. authlib's Starlette
-client does the protocol (state, nonce, code exchange, ID token validation).
+the customer number from the ID token claim named by ``customer_claim``. Staff sign in through
+the same provider: an ID token whose ``staff_role_claim`` names ``privacy_officer`` or
+``staff_service`` and whose ``staff_id_claim`` holds the staff id starts a staff session
+instead. authlib's Starlette client does the protocol (state, nonce, code exchange, ID token
+validation).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from meterkast.api.deps import bound
+from meterkast.kernel.errors import DomainError
 
 SIGN_IN = "none: authentication, no personal data until signed in"
 
@@ -27,10 +32,29 @@ class OidcSettings:
     client_secret: str
     customer_claim: str = "customer_number"
     scope: str = "openid"
+    staff_role_claim: str = "meterkast_role"
+    staff_id_claim: str = "meterkast_staff_id"
 
 
-def router(settings: OidcSettings, sign_in: Any) -> APIRouter:
-    """Routes of the adapter; ``sign_in(request, customer_id)`` starts the portal session."""
+STAFF_ROLE_VALUES = ("privacy_officer", "staff_service")
+
+
+def session_from_claims(claims: Mapping[str, Any], settings: OidcSettings) -> tuple[str, str, str]:
+    """("staff", role, id), ("customer", "", number) or ("none", "", "") for the claims."""
+    role, staff_id = claims.get(settings.staff_role_claim), claims.get(settings.staff_id_claim)
+    if role is not None or staff_id is not None:  # a staff token never falls back to a customer
+        if role in STAFF_ROLE_VALUES and isinstance(staff_id, str) and staff_id:
+            return "staff", str(role), staff_id
+        return "none", "", ""
+    customer = claims.get(settings.customer_claim)
+    if isinstance(customer, str) and customer:
+        return "customer", "", customer
+    return "none", "", ""
+
+
+def router(settings: OidcSettings, sign_in: Any, sign_in_staff: Any = None) -> APIRouter:
+    """Routes of the adapter; ``sign_in(request, customer_id)`` starts the portal session,
+    ``sign_in_staff(request, role, staff_id)`` a staff session (None: no staff pages)."""
     from authlib.integrations.starlette_client import OAuth  # only loaded when configured
 
     oauth = OAuth()
@@ -52,11 +76,16 @@ def router(settings: OidcSettings, sign_in: Any) -> APIRouter:
     @routes.get("/callback", openapi_extra=bound(SIGN_IN))
     async def oidc_callback(request: Request) -> Response:
         token = await oauth.idp.authorize_access_token(request)
-        claims = token.get("userinfo") or {}
-        customer = claims.get(settings.customer_claim)
-        if not customer:
+        kind, role, subject = session_from_claims(token.get("userinfo") or {}, settings)
+        if kind == "staff" and sign_in_staff is not None:
+            try:
+                home = sign_in_staff(request, role, subject)
+            except DomainError:  # a malformed staff id from the provider
+                return RedirectResponse("/portal/staff/login?error=1", status_code=303)
+            return RedirectResponse(home, status_code=303)
+        if kind != "customer":
             return RedirectResponse("/portal/login?error=1", status_code=303)
-        sign_in(request, str(customer))
+        sign_in(request, subject)
         return RedirectResponse("/portal/connections", status_code=303)
 
     return routes

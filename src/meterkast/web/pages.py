@@ -26,7 +26,7 @@ from meterkast.api.routes import choice as api_choice
 from meterkast.api.routes import me as api_me
 from meterkast.exports import to_csv, to_espi
 from meterkast.kernel.clock import AMSTERDAM, local_day
-from meterkast.kernel.codes import GrantScope, ReadingChoice
+from meterkast.kernel.codes import GrantScope, Product, ReadingChoice
 from meterkast.kernel.errors import DomainError
 from meterkast.web import charts, i18n
 from meterkast.web.portal import (
@@ -153,6 +153,8 @@ def connection(
         return error_page(request, error)
     lang = language(request)
     t, num = i18n.translator(lang), i18n.number(lang)
+    gas = _is_gas(svc, ean)
+    unit = "m³" if gas else "kWh"
     daily = charts.daily_usage(rows)
     usage = daily if view == "day" else charts.monthly_usage(daily)
     pattern = "%Y-%m-%d" if view == "day" else "%Y-%m"
@@ -162,22 +164,27 @@ def connection(
 
     per = t("per_day") if view == "day" else t("per_month")
     series = []
-    for key, attr in (("consumption", "import_wh"), ("feed_in", "export_wh")):
+    kinds = (
+        (("gas_use", "import_wh"),)
+        if gas
+        else (("consumption", "import_wh"), ("feed_in", "export_wh"))
+    )
+    for key, attr in kinds:
         values = [getattr(u, attr) / 1000 for u in usage]
         if key == "feed_in" and not any(values):
             continue  # no feed-in at this connection: no empty chart
         bars = [
-            charts.Bar(label(u.period), v, f"{label(u.period)}: {num(v)} kWh")
+            charts.Bar(label(u.period), v, f"{label(u.period)}: {num(v)} {unit}")
             for u, v in zip(usage, values, strict=True)
         ]
-        desc = t("chart_desc", what=t(key), per=per, first=first, last=last)
+        desc = t("chart_desc", what=t(key), unit=unit, per=per, first=first, last=last)
         svg = charts.bar_chart(
             bars,
             chart_id=f"chart-{key}",
             title=f"{t(key)} {per}",
             desc=desc,
-            unit="kWh",
-            kind=key,
+            unit=unit,
+            kind="consumption" if key == "gas_use" else key,
             number=num,
         )
         series.append({"key": key, "svg": svg, "bars": bars})
@@ -191,15 +198,23 @@ def connection(
         last=last,
         has_data=bool(usage),
         choice=reading_choice,
+        unit=unit,
     )
+
+
+def _is_gas(svc: SvcDep, ean: str) -> bool:
+    """Asked only after the access decision allowed the read (so nothing leaks)."""
+    return svc.grid.get_connection(ean).product is Product.GAS
 
 
 def _download(svc: SvcDep, who: CustomerDep, ean: str, kind: str) -> Response:
     _, _, rows = _read(svc, who, ean)
+    gas = _is_gas(svc, ean)
     if kind == "csv":
-        body, media = to_csv(ean, rows), "text/csv; charset=utf-8"
+        body, media = to_csv(ean, rows, gas=gas), "text/csv; charset=utf-8"
     else:
-        body, media = to_espi(ean, rows, generated_at=svc.clock()), "application/atom+xml"
+        feed = to_espi(ean, rows, generated_at=svc.clock(), gas=gas)
+        body, media = feed, "application/atom+xml"
     name = f"meterstanden-{ean}.{kind}"
     return Response(
         body,

@@ -10,7 +10,7 @@ import hmac
 import inspect
 import secrets
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -29,10 +29,14 @@ from meterkast.web import i18n
 from meterkast.web.accounts import LoginCodes, OAuthClients
 from meterkast.web.oidc import OidcSettings
 
+if TYPE_CHECKING:
+    from meterkast.web.staff import StaffServices
+
 SESSION_COOKIE = "meterkast_portal"
 SESSION_SECONDS = 8 * 3600
 LANG_COOKIE = "lang"
 PORTAL_PATHS = ("/portal", "/oauth")
+STAFF_PATHS = ("/portal/officer", "/portal/service", "/portal/staff")
 SECURITY_HEADERS = {
     # Everything comes from this server; no script runs at all.
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; frame-ancestors 'none'",
@@ -50,12 +54,19 @@ class PortalSettings:
     issuer: TokenIssuer | None = None  # default: services.tokens when it can issue
     oidc: OidcSettings | None = None
     https_only: bool = True
+    staff: StaffServices | None = None  # the privacy officer's and service staff's pages
 
 
 class SignInRequiredError(DomainError):
     """No portal session: the customer is sent to the sign-in page."""
 
     code = "sign-in-required"
+
+
+class StaffForbiddenError(DomainError):
+    """Signed in, but not in the role the page is for (a customer on a staff page, or so)."""
+
+    code = "forbidden"
 
 
 _env = Environment(
@@ -124,6 +135,12 @@ def _with_lang(request: Request, lang: str) -> str:
     return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
 
 
+def _staff_role(request: Request) -> str | None:
+    found = request.session.get("staff")
+    role = found.get("role") if isinstance(found, dict) else None
+    return role if isinstance(role, str) else None
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
     other = "en" if lang == "nl" else "nl"
@@ -133,6 +150,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         t=i18n.translator(lang),
         csrf=csrf_token(request),
         signed_in=isinstance(request.session.get("customer"), str),
+        staff_role=_staff_role(request),
         other_lang=other,
         lang_href=_with_lang(request, other),
         num=i18n.number(lang),
@@ -145,7 +163,9 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 
 def error_page(request: Request, error: DomainError) -> HTMLResponse:
-    status, title = status_of(error)
+    status, title = (
+        (403, "Forbidden") if isinstance(error, StaffForbiddenError) else status_of(error)
+    )
     return render(request, "error.html", status=status, title=title, detail=str(error))
 
 
@@ -158,12 +178,20 @@ def mount_portal(app: FastAPI, services: Services, settings: PortalSettings) -> 
         issuer = services.tokens
     app.state.portal = settings
     app.include_router(pages.router)
+    if settings.staff is not None:
+        from meterkast.web import officer, service_desk, staff
+
+        app.include_router(staff.router)
+        app.include_router(officer.router)
+        app.include_router(service_desk.router)
     if issuer is not None:  # without an issuer there are no third-party apps
         app.include_router(authorize.router(settings.clients, issuer, services))
     if settings.oidc is not None:
         from meterkast.web import oidc
+        from meterkast.web.staff import oidc_staff_sign_in
 
-        app.include_router(oidc.router(settings.oidc, sign_in))
+        staff_sign_in = oidc_staff_sign_in if settings.staff is not None else None
+        app.include_router(oidc.router(settings.oidc, sign_in, staff_sign_in))
     app.mount(
         "/portal/static", StaticFiles(packages=[("meterkast.web", "static")]), name="portal-static"
     )
@@ -181,6 +209,8 @@ def mount_portal(app: FastAPI, services: Services, settings: PortalSettings) -> 
     async def _domain(request: Request, error: Exception) -> Response:
         """Portal pages answer in HTML (or send to sign-in); the API keeps its problems."""
         if isinstance(error, SignInRequiredError):
+            if request.url.path.startswith(STAFF_PATHS):
+                return RedirectResponse("/portal/staff/login", status_code=303)
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/portal/login?next={quote(target, safe='')}", status_code=303)
         if request.url.path.startswith(PORTAL_PATHS) and isinstance(error, DomainError):
