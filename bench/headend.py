@@ -7,8 +7,8 @@ in-memory readings sink, in batches as the service does). Baseline in the same r
 same frames and processes: the raw AES-GCM decrypt of each frame's payload with prebuilt AESGCM
 objects (a 16-byte tag, as AESGCM needs), and suite-0 opening of the real 12-byte-tag frames.
 
-The crypto-server here holds one prebuilt AESGCM per meter, as a key-handle-caching server
-would; the real one (meterkast.keys) replaces it at merge and its cost is part of the figure.
+Sessions are the crypto-server's own ``Suite0Session`` (keys unwrapped once, counters in memory),
+built here without the database so that only the per-frame path is timed.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from meterkast.acquisition.domain import (
     plan_job,
 )
 from meterkast.acquisition.service import CycleReport, hand_over, receive
-from meterkast.fleet import cipher
-from meterkast.fleet.axdr import local_midnight
+from meterkast.dlms import AUTHENTICATED_ENCRYPTED, Suite0Cipher
+from meterkast.dlms.clock import local_midnight
 from meterkast.fleet.household import Household, mix
 from meterkast.fleet.memory import MeterKeys, MeterState
 from meterkast.fleet.meter import SimulatedMeter, system_title_for
 from meterkast.kernel import gs1
-from meterkast.kernel.codes import FrameRejection, ProfileCategory
-from meterkast.keys.api import FrameRejectedError
+from meterkast.kernel.codes import ProfileCategory
+from meterkast.keys.session import CounterState, Suite0Session
 
 SCALES = {"full": 100_000, "quick": 5_000}
 TARGET_RATE = 60_000
@@ -51,43 +51,14 @@ BATCH = 2_000
 RUNS = 3
 DAY = date(2026, 3, 1)
 CLIENT = b"MKS\x00\x00\x00\x00\x01"
-AAD_PREFIX = bytes((cipher.SECURITY_CONTROL,))
-
-
-class _Session:
-    """A crypto-server session over a prebuilt AESGCM: the protocol's checks, nothing more."""
-
-    __slots__ = ("_aead", "_ak", "_last", "client_system_title", "meter_id", "title")
-
-    def __init__(self, meter_id: str, title: bytes, aead: AESGCM, ak: bytes) -> None:
-        self.meter_id, self.title, self._aead, self._ak = meter_id, title, aead, ak
-        self.client_system_title = CLIENT
-        self._last = 0
-
-    def protect(self, plaintext_apdu: bytes) -> bytes:
-        raise NotImplementedError("requests are prepared beforehand")
-
-    def unprotect(self, frame: bytes) -> bytes:
-        try:
-            f = cipher.parse_frame(frame)
-        except Exception:
-            raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED) from None
-        if f.system_title != self.title:
-            raise FrameRejectedError(self.meter_id, FrameRejection.WRONG_SYSTEM_TITLE)
-        if f.invocation_counter <= self._last:
-            raise FrameRejectedError(self.meter_id, FrameRejection.REPLAY)
-        plain = cipher.open_sealed(
-            self._aead, self._ak, f.system_title, f.invocation_counter, f.ciphertext, f.tag
-        )
-        if plain is None:
-            raise FrameRejectedError(self.meter_id, FrameRejection.BAD_TAG)
-        self._last = f.invocation_counter
-        return plain
+AAD_PREFIX = bytes((AUTHENTICATED_ENCRYPTED,))
 
 
 class _Shard:
     def __init__(self, index: int, total: int) -> None:
-        self.sessions: dict[str, _Session] = {}
+        self.sessions: dict[str, Suite0Session] = {}
+        self.counters: list[CounterState] = []
+        self.ciphers: dict[str, Suite0Cipher] = {}
         self.work: list[tuple[ReadJob, bytes]] = []
         self.raw: list[tuple[AESGCM, bytes, bytes, bytes]] = []
         now = local_midnight(DAY) + timedelta(hours=2)
@@ -110,17 +81,20 @@ class _Shard:
             job = plan_job(target, DAY, Progress(DAY - timedelta(days=1), tuple(before[:4])),
                            Progress(DAY - timedelta(days=1), (before[4],)) if gas else None,
                            lambda _d: frozenset())  # fmt: skip
-            aead = AESGCM(ek)
-            request = cipher.protect(aead, ak, CLIENT, 1, request_apdu(job))
-            frame = meter.answer(request, now)
+            suite0 = Suite0Cipher(ek, ak)
+            frame = meter.answer(suite0.seal_general_glo(CLIENT, 1, request_apdu(job)), now)
             if frame is None:
                 raise RuntimeError("a simulated meter refused the prepared request")
-            self.sessions[serial] = _Session(serial, title, aead, ak)
+            counter = CounterState(0, 1 << 20)
+            self.counters.append(counter)
+            self.sessions[serial] = Suite0Session(
+                serial, CLIENT, title, ek, ak, counter, set(), _no_reserve
+            )  # the crypto-server's own session class, minus the database
+            self.ciphers[serial] = suite0
             self.work.append((job, frame))
-            f = cipher.parse_frame(frame)
-            iv = f.system_title + f.invocation_counter.to_bytes(4, "big")
-            plain = cipher.open_sealed(aead, ak, title, f.invocation_counter, f.ciphertext, f.tag)
-            assert plain is not None  # noqa: S101 - the meter's own frame
+            apdu, plain = suite0.open_general_glo(frame)
+            iv = title + apdu.content[1:5]
+            aead = AESGCM(ek)
             self.raw.append((aead, iv, aead.encrypt(iv, plain, AAD_PREFIX + ak), AAD_PREFIX + ak))
 
     def head_end(self) -> tuple[int, int]:
@@ -146,16 +120,18 @@ class _Shard:
         return len(self.raw)
 
     def suite0_open(self) -> int:
+        ciphers = self.ciphers
         for job, frame in self.work:
-            s = self.sessions[job.target.serial]
-            f = cipher.parse_frame(frame)
-            cipher.open_sealed(s._aead, s._ak, f.system_title, f.invocation_counter,
-                               f.ciphertext, f.tag)  # fmt: skip
+            ciphers[job.target.serial].open_general_glo(frame)
         return len(self.work)
 
     def reset(self) -> None:
-        for session in self.sessions.values():
-            session._last = 0
+        for counter in self.counters:
+            counter.rx = 0
+
+
+def _no_reserve(_meter_id: str, _state: CounterState) -> None:
+    raise RuntimeError("the bench reserves counters up front")
 
 
 def _ean(n: int, product: int) -> str:

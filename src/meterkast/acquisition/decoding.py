@@ -21,14 +21,16 @@ from meterkast.acquisition.domain import (
     Progress,
     ReadJob,
 )
-from meterkast.fleet import apdu
-from meterkast.fleet.axdr import AxdrError, Num, decode_clock
+from meterkast.dlms import xdlms
+from meterkast.dlms.axdr import Num
+from meterkast.dlms.clock import decode_clock
+from meterkast.dlms.errors import AxdrError
 from meterkast.keys.api import MeterSession
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
 
 
 def request_apdu(job: ReadJob) -> bytes:
-    return apdu.encode_get_request(INVOKE_ID, job.items)
+    return xdlms.encode_get_request(INVOKE_ID, job.items)
 
 
 def ingest(job: ReadJob, session: MeterSession, frame: bytes) -> MeterRead:
@@ -42,7 +44,7 @@ def ingest(job: ReadJob, session: MeterSession, frame: bytes) -> MeterRead:
 
 def generic_read(job: ReadJob, plaintext: bytes) -> MeterRead:
     """Decode with the full A-XDR decoder and validate; raise on anything unusable."""
-    invoke_id, results = apdu.decode_get_response(plaintext)
+    invoke_id, results = xdlms.decode_get_response(plaintext)
     if invoke_id != INVOKE_ID or len(results) != len(job.items):
         raise InvalidResponseError("answer does not match the request")
     read = MeterRead(e_progress=job.e_progress, gas_progress=job.gas_progress)
@@ -52,7 +54,7 @@ def generic_read(job: ReadJob, plaintext: bytes) -> MeterRead:
             if result != target.serial.encode("ascii"):
                 raise InvalidResponseError("answer names another meter")
             continue
-        if isinstance(result, apdu.AccessResult):
+        if isinstance(result, xdlms.AccessResult):
             continue  # the meter has no such data now; asked again next night
         entries = _entries(result)
         if expect.kind is Kind.E_DAILY:

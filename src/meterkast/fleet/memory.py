@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from meterkast.fleet import apdu
-from meterkast.fleet.axdr import local_midnight
+from meterkast.dlms import xdlms
+from meterkast.dlms.clock import local_midnight
 from meterkast.fleet.household import QUARTER, Household
 from meterkast.kernel.clock import local_day
 from meterkast.kernel.codes import MeterEvent, MeterEventLog
@@ -35,13 +35,13 @@ class ProfileSpec:
     gas: bool
 
 
-PROFILES: dict[apdu.Attribute, ProfileSpec] = {
-    apdu.E_QUARTER_HOUR: ProfileSpec(960, Schedule.QUARTER_HOUR, gas=False),
-    apdu.E_DAILY: ProfileSpec(40, Schedule.DAY, gas=False),
-    apdu.E_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=False),
-    apdu.GAS_HOURLY: ProfileSpec(240, Schedule.HOUR, gas=True),
-    apdu.GAS_DAILY: ProfileSpec(40, Schedule.DAY, gas=True),
-    apdu.GAS_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=True),
+PROFILES: dict[xdlms.Attribute, ProfileSpec] = {
+    xdlms.E_QUARTER_HOUR: ProfileSpec(960, Schedule.QUARTER_HOUR, gas=False),
+    xdlms.E_DAILY: ProfileSpec(40, Schedule.DAY, gas=False),
+    xdlms.E_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=False),
+    xdlms.GAS_HOURLY: ProfileSpec(240, Schedule.HOUR, gas=True),
+    xdlms.GAS_DAILY: ProfileSpec(40, Schedule.DAY, gas=True),
+    xdlms.GAS_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=True),
 }
 EVENT_LOG_SIZES = {MeterEventLog.STANDARD: 100, MeterEventLog.FRAUD: 30,
                    MeterEventLog.COMMUNICATION: 30}  # fmt: skip

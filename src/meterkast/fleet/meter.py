@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from meterkast.fleet import apdu, cipher
-from meterkast.fleet.axdr import AxdrError, Data, encode_clock, u32
+from meterkast.dlms import (
+    AUTHENTICATED_ENCRYPTED,
+    DlmsError,
+    Suite0Cipher,
+    TagMismatchError,
+    decode_general_glo,
+    xdlms,
+)
+from meterkast.dlms.axdr import Data, u32
+from meterkast.dlms.clock import encode_clock
 from meterkast.fleet.household import Floats, mix
 from meterkast.fleet.memory import PROFILES, MeterState, ProfileSpec, Schedule, retained_captures
 from meterkast.kernel.clock import local_day
@@ -47,56 +53,54 @@ def household_seed(serial: str) -> int:
 class SimulatedMeter:
     def __init__(self, state: MeterState) -> None:
         self.state = state
-        self._aead = AESGCM(state.keys.encryption)
+        self._cipher = Suite0Cipher(state.keys.encryption, state.keys.authentication)
         self._cumulative: Floats | None = None  # daily registers, reused within one answer
 
     def answer(self, frame: bytes, now: datetime) -> bytes | None:
         """The secured response to a secured request, or None when the meter stays silent."""
         state = self.state
         try:
-            parsed = cipher.parse_frame(frame)
-        except AxdrError:
+            request = decode_general_glo(frame)
+        except DlmsError:
             state.log(now, MeterEvent.MALFORMED_REQUEST)
             return None
-        client = parsed.system_title.hex()
-        if parsed.invocation_counter <= state.client_counters.get(client, -1):
+        client = request.system_title.hex()
+        if request.invocation_counter <= state.client_counters.get(client, -1):
             state.log(now, MeterEvent.REPLAY_ATTEMPT)
             return None
-        plaintext = cipher.open_sealed(
-            self._aead, state.keys.authentication, parsed.system_title,
-            parsed.invocation_counter, parsed.ciphertext, parsed.tag,
-        )  # fmt: skip
-        if plaintext is None or parsed.security_control != cipher.SECURITY_CONTROL:
+        try:
+            if request.security_control != AUTHENTICATED_ENCRYPTED:
+                raise TagMismatchError("only authenticated encryption is accepted")
+            plaintext = self._cipher.open(request.system_title, request.content)[2]
+        except DlmsError:
             state.log(now, MeterEvent.DECRYPTION_FAILURE)
             return None
-        state.client_counters[client] = parsed.invocation_counter
+        state.client_counters[client] = request.invocation_counter
         try:
-            invoke_id, items = apdu.decode_get_request(plaintext)
-        except AxdrError:
+            invoke_id, items = xdlms.decode_get_request(plaintext)
+        except DlmsError:
             state.log(now, MeterEvent.MALFORMED_REQUEST)
             return None
         state.advance(now)
         self._cumulative = None
         results = [self._get(item) for item in items]
-        response = apdu.encode_get_response(invoke_id, results, with_list=len(items) > 1)
+        response = xdlms.encode_get_response(invoke_id, results, with_list=len(items) > 1)
         return self.respond(response)
 
     def respond(self, plaintext: bytes) -> bytes:
         """Cipher a response with the next invocation counter."""
         self.state.invocation_counter += 1
         s = self.state
-        return cipher.protect(
-            self._aead, s.keys.authentication, s.system_title, s.invocation_counter, plaintext
-        )
+        return self._cipher.seal_general_glo(s.system_title, s.invocation_counter, plaintext)
 
-    def _get(self, item: apdu.GetItem) -> apdu.Result:
-        if item.attribute == apdu.EQUIPMENT_ID:
+    def _get(self, item: xdlms.GetItem) -> xdlms.Result:
+        if item.attribute == xdlms.EQUIPMENT_ID:
             return self.state.serial.encode("ascii")
         spec = PROFILES.get(item.attribute)
         if spec is None:
-            return apdu.AccessResult.OBJECT_UNDEFINED
+            return xdlms.AccessResult.OBJECT_UNDEFINED
         if spec.gas and self.state.gas_serial is None:
-            return apdu.AccessResult.OBJECT_UNAVAILABLE
+            return xdlms.AccessResult.OBJECT_UNAVAILABLE
         return self.profile_entries(spec, item.from_moment, item.to_moment)
 
     def profile_entries(

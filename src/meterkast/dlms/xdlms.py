@@ -15,18 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
-from meterkast.fleet.axdr import (
-    AxdrError,
-    Data,
-    Num,
-    Tag,
-    decode,
-    decode_clock,
-    decode_length,
-    encode,
-    encode_clock,
-    encode_length,
-)
+from meterkast.dlms.axdr import Data, Num, Tag, decode, decode_length, encode, encode_length
+from meterkast.dlms.clock import decode_clock, encode_clock
+from meterkast.dlms.errors import AxdrError
 
 GET_REQUEST, GET_RESPONSE = 0xC0, 0xC4
 NORMAL, WITH_LIST = 0x01, 0x03
