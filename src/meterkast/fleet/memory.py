@@ -137,6 +137,9 @@ class MeterState:
     client_counters: dict[str, int] = field(default_factory=dict)  # client title hex -> last
     captured_until: datetime | None = None
     events: dict[MeterEventLog, deque[LoggedEvent]] = field(default_factory=dict)
+    # The gas meter's own secure channel (M-Bus device, its own title and counters).
+    gas_invocation_counter: int = 0
+    gas_client_counters: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for log, size in EVENT_LOG_SIZES.items():
@@ -160,7 +163,8 @@ class MeterState:
         record = {
             "serial": self.serial, "ean": self.ean, "title": self.system_title.hex(),
             "gas_serial": self.gas_serial, "ic": self.invocation_counter,
-            "clients": self.client_counters,
+            "clients": self.client_counters, "gas_ic": self.gas_invocation_counter,
+            "gas_clients": self.gas_client_counters,
             "until": None if self.captured_until is None else self.captured_until.isoformat(),
             "household": [h.seed, h.installed_on.isoformat(), h.daily_wh, h.solar_kwp,
                           h.gas_m3_per_degree_day, h.gas_base_m3],
@@ -192,4 +196,6 @@ class MeterState:
                 )
                 for log, items in r["events"].items()
             },
+            gas_invocation_counter=r.get("gas_ic", 0),
+            gas_client_counters=r.get("gas_clients", {}),
         )

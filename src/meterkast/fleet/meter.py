@@ -16,6 +16,7 @@ from meterkast.dlms import (
     Suite0Cipher,
     TagMismatchError,
     decode_general_glo,
+    unwrap_key,
     xdlms,
 )
 from meterkast.dlms.axdr import Data, u32
@@ -23,10 +24,17 @@ from meterkast.dlms.clock import encode_clock
 from meterkast.fleet.household import Floats, mix
 from meterkast.fleet.memory import PROFILES, MeterState, ProfileSpec, Schedule, retained_captures
 from meterkast.kernel.clock import local_day
-from meterkast.kernel.codes import MeterEvent
+from meterkast.kernel.codes import KeyType, MeterEvent
 
 _SERIAL = re.compile(r"^[EG]([A-Z]{3})(\d+)$")
 _U32 = 1 << 32
+_KEY_SLOTS = {
+    (False, KeyType.MASTER): "master",
+    (False, KeyType.AUTHENTICATION): "authentication",
+    (False, KeyType.ENCRYPTION): "encryption",
+    (True, KeyType.MASTER): "gas_master",
+    (True, KeyType.ENCRYPTION): "gas_encryption",
+}
 
 
 def system_title_for(serial: str) -> bytes:
@@ -51,13 +59,23 @@ def household_seed(serial: str) -> int:
 
 
 class SimulatedMeter:
+    """An E meter and, on M-Bus channel 1, its gas meter: two secure channels, one memory."""
+
     def __init__(self, state: MeterState) -> None:
         self.state = state
-        self._cipher = Suite0Cipher(state.keys.encryption, state.keys.authentication)
+        self.rekey()
         self._cumulative: Floats | None = None  # daily registers, reused within one answer
 
-    def answer(self, frame: bytes, now: datetime) -> bytes | None:
-        """The secured response to a secured request, or None when the meter stays silent."""
+    def rekey(self) -> None:
+        """Build the ciphers from the keys the meter holds now (after a key transfer)."""
+        keys = self.state.keys
+        self._cipher = Suite0Cipher(keys.encryption, keys.authentication)
+        self._gas_cipher = Suite0Cipher(keys.gas_encryption) if keys.gas_encryption else None
+
+    def _open(
+        self, cipher: Suite0Cipher, clients: dict[str, int], frame: bytes, now: datetime
+    ) -> bytes | None:
+        """A request's plaintext, or None (logged) when it does not parse, verify or is a replay."""
         state = self.state
         try:
             request = decode_general_glo(frame)
@@ -65,17 +83,25 @@ class SimulatedMeter:
             state.log(now, MeterEvent.MALFORMED_REQUEST)
             return None
         client = request.system_title.hex()
-        if request.invocation_counter <= state.client_counters.get(client, -1):
+        if request.invocation_counter <= clients.get(client, -1):
             state.log(now, MeterEvent.REPLAY_ATTEMPT)
             return None
         try:
             if request.security_control != AUTHENTICATED_ENCRYPTED:
                 raise TagMismatchError("only authenticated encryption is accepted")
-            plaintext = self._cipher.open(request.system_title, request.content)[2]
+            plaintext = cipher.open(request.system_title, request.content)[2]
         except DlmsError:
             state.log(now, MeterEvent.DECRYPTION_FAILURE)
             return None
-        state.client_counters[client] = request.invocation_counter
+        clients[client] = request.invocation_counter
+        return plaintext
+
+    def answer(self, frame: bytes, now: datetime) -> bytes | None:
+        """The secured response to a secured request, or None when the meter stays silent."""
+        state = self.state
+        plaintext = self._open(self._cipher, state.client_counters, frame, now)
+        if plaintext is None:
+            return None
         try:
             invoke_id, items = xdlms.decode_get_request(plaintext)
         except DlmsError:
@@ -86,6 +112,52 @@ class SimulatedMeter:
         results = [self._get(item) for item in items]
         response = xdlms.encode_get_response(invoke_id, results, with_list=len(items) > 1)
         return self.respond(response)
+
+    def answer_gas(self, frame: bytes, now: datetime) -> bytes | None:
+        """The gas meter's own answer (its keys, title and counters): its identifier only;
+        its values reach the head-end through the E meter's profiles."""
+        state = self.state
+        if self._gas_cipher is None or state.gas_serial is None:
+            return None
+        plaintext = self._open(self._gas_cipher, state.gas_client_counters, frame, now)
+        if plaintext is None:
+            return None
+        try:
+            invoke_id, items = xdlms.decode_get_request(plaintext)
+        except DlmsError:
+            state.log(now, MeterEvent.MALFORMED_REQUEST)
+            return None
+        identity = state.gas_serial.encode("ascii")
+        results: list[xdlms.Result] = [
+            identity
+            if i.attribute == xdlms.GAS_EQUIPMENT_ID
+            else xdlms.AccessResult.OBJECT_UNDEFINED
+            for i in items
+        ]
+        response = xdlms.encode_get_response(invoke_id, results, with_list=len(items) > 1)
+        state.gas_invocation_counter += 1
+        title = system_title_for(state.gas_serial)
+        return self._gas_cipher.seal_general_glo(title, state.gas_invocation_counter, response)
+
+    def install_key(self, gas: bool, key_type: KeyType, wrapped: bytes, now: datetime) -> None:
+        """A key transfer: unwrap under the device's own master key and switch to it at once.
+
+        Invocation counters carry on. Raises DlmsError when the key does not unwrap (it was
+        not wrapped under this meter's master key) or names a key the device does not have.
+        """
+        keys = self.state.keys
+        master = keys.gas_master if gas else keys.master
+        if not master:
+            raise DlmsError("no such device on this meter")
+        key = unwrap_key(master, wrapped)
+        if len(key) != 16:
+            raise DlmsError("suite 0 keys are 128 bits")
+        slot = _KEY_SLOTS.get((gas, key_type))
+        if slot is None:
+            raise DlmsError(f"this device has no {key_type} key")
+        setattr(keys, slot, key)
+        self.state.log(now, MeterEvent.KEYS_INSTALLED)
+        self.rekey()
 
     def respond(self, plaintext: bytes) -> bytes:
         """Cipher a response with the next invocation counter."""

@@ -160,6 +160,7 @@ class FleetLink(MeterPool):
         super().__init__(service.load_meters(), service.clock)
 
     def __enter__(self) -> FleetLink:
+        self._service.active = self
         return self
 
     def __exit__(
@@ -168,6 +169,8 @@ class FleetLink(MeterPool):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._service.active is self:
+            self._service.active = None
         self._service.save_meters(self.meters[serial] for serial in sorted(self.touched))
 
 
@@ -183,6 +186,9 @@ class FleetService:
         self._storage = storage
         self._crypto = crypto
         self.clock = clock
+        # The link a head-end run holds open; key changes during it go through the same meters.
+        self.active: FleetLink | None = None
+        self._gas_hosts: dict[str, str] | None = None
 
     def build(self, connections: Iterable[Connection]) -> FleetBuild:
         """Manufacture and install a meter for every smart connection that has none yet."""
@@ -209,6 +215,19 @@ class FleetService:
         if sealed is None:
             raise NotFoundError(f"no simulated meter {serial}")
         return MeterState.from_bytes(self._storage().open(serial, sealed))
+
+    def host_of(self, serial: str) -> str | None:
+        """The E meter that is ``serial`` or carries it on its M-Bus; None if there is none."""
+        if self._gas_hosts is None or serial not in self._gas_hosts:
+            if self._store.load([serial]):
+                return serial
+            storage = self._storage()
+            self._gas_hosts = {}
+            for host, sealed in self._store.load(self._store.serials()).items():
+                gas = MeterState.from_bytes(storage.open(host, sealed)).gas_serial
+                if gas is not None:
+                    self._gas_hosts[gas] = host
+        return self._gas_hosts.get(serial)
 
     def load_meters(self) -> dict[str, SimulatedMeter]:
         storage = self._storage()
