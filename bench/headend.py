@@ -24,23 +24,16 @@ from multiprocessing.connection import Connection
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from meterkast.acquisition.adapters.memory_sink import InMemoryReadingsSink
+from meterkast.acquisition.batch import hand_over_batch, receive_batch
 from meterkast.acquisition.decoding import request_apdu
-from meterkast.acquisition.domain import (
-    MeterRead,
-    Progress,
-    ReadJob,
-    ReadTarget,
-    SecurityEvent,
-    plan_job,
-)
-from meterkast.acquisition.service import CycleReport, hand_over, receive
+from meterkast.acquisition.domain import Progress, ReadJob, ReadTarget, SecurityEvent, plan_job
 from meterkast.dlms import AUTHENTICATED_ENCRYPTED, Suite0Cipher
 from meterkast.dlms.clock import local_midnight
 from meterkast.fleet.household import Household, mix
 from meterkast.fleet.memory import MeterKeys, MeterState
 from meterkast.fleet.meter import SimulatedMeter, system_title_for
 from meterkast.kernel import gs1
-from meterkast.kernel.codes import ProfileCategory
+from meterkast.kernel.codes import ProfileCategory, ReadOutcome
 from meterkast.keys.session import CounterState, Suite0Session
 
 SCALES = {"full": 100_000, "quick": 5_000}
@@ -99,20 +92,19 @@ class _Shard:
 
     def head_end(self) -> tuple[int, int]:
         """The timed path; returns (meters stored, daily rows handed on)."""
-        sink, report = InMemoryReadingsSink(), CycleReport()
+        sink = InMemoryReadingsSink()
         events: list[SecurityEvent] = []
         at = local_midnight(DAY) + timedelta(hours=2)
         sessions, work = self.sessions, self.work
-        stored = 0
+        stored = rows = 0
         for start in range(0, len(work), BATCH):
-            reads: list[tuple[ReadJob, MeterRead]] = []
-            for job, frame in work[start : start + BATCH]:
-                _outcome, read = receive(job, sessions[job.target.serial], frame, events, at)
-                if read is not None:
-                    reads.append((job, read))
-            stored += len(reads)
-            hand_over(reads, sink, report, at)
-        return stored, report.electricity_rows + report.gas_rows
+            answers = [(job, sessions[job.target.serial], frame)
+                       for job, frame in work[start : start + BATCH]]  # fmt: skip
+            batch = receive_batch(answers, events, at)
+            stored += batch.outcomes[ReadOutcome.STORED]
+            handed = hand_over_batch(batch, sink, at)
+            rows += handed.electricity_rows + handed.gas_rows
+        return stored, rows
 
     def raw_decrypt(self) -> int:
         for aead, iv, data, aad in self.raw:

@@ -88,6 +88,8 @@ class ReadJob:
     # per following item (0 electricity daily, 1 gas daily, 2 other) the clock bytes asked.
     canonical_head: bytes = b""
     fast_plan: tuple[tuple[int, dict[bytes, date]], ...] = ()
+    # Jobs with equal keys have answers of one canonical layout (see acquisition.columnar).
+    layout_key: object = None
 
     @property
     def has_work(self) -> bool:
@@ -196,7 +198,8 @@ def plan_job(
     head += bytes((0x00, 0x09, len(serial))) + serial
     codes = {Kind.E_DAILY: 0, Kind.GAS_DAILY: 1}
     plan = tuple((codes.get(e.kind, 2), e.clocks) for e in expects[1:])
-    return ReadJob(target, items, expects, e_progress, gas_progress, head, plan)
+    key = (len(head), tuple((code, tuple(clocks)) for code, clocks in plan))
+    return ReadJob(target, items, expects, e_progress, gas_progress, head, plan, key)
 
 
 def targets_from(connections: Iterable[Connection]) -> list[ReadTarget]:
