@@ -61,7 +61,8 @@ def receive_batch(
 ) -> Batch:  # fmt: skip
     """Verify every answer, then decode; rejected frames become security events."""
     batch = Batch()
-    by_layout: dict[object, tuple[list[ReadJob], list[bytes]]] = {}
+    by_layout: dict[int, tuple[list[ReadJob], list[bytes]]] = {}
+    single: list[tuple[ReadJob, bytes]] = []
     for job, session, frame in answers:
         try:
             plaintext = session.unprotect(frame)
@@ -71,11 +72,13 @@ def receive_batch(
             batch.failed.append(ProgressUpdate(job.target.serial, ReadOutcome.REJECTED, at, None))
             continue
         group = by_layout.get(job.layout_key)
+        if job.layout_key < 0:  # not planned by plan_job: no layout known
+            single.append((job, plaintext))
+            continue
         if group is None:
             group = by_layout[job.layout_key] = ([], [])
         group[0].append(job)
         group[1].append(plaintext)
-    single: list[tuple[ReadJob, bytes]] = []
     for jobs, plaintexts in by_layout.values():
         layout = layout_of(jobs[0])
         if layout is None:

@@ -34,8 +34,6 @@ _G_LEAD = bytes((0x02, 0x03, 0x09, 0x0C))  # structure(3){clock, capture time, v
 _U32, _OCTETS_12 = 0x06, bytes((0x09, 0x0C))
 _EPOCH = date(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-_NO_E = (-1, -1, -1, -1, -1)  # (day ordinal, four registers) before any reading
-_NO_GAS = (-1, -1)
 _CACHE_LIMIT = 256
 _new = tuple.__new__
 
@@ -55,12 +53,14 @@ class Layout:
     g_captures: npt.NDArray[np.intp]  # 12 bytes per day
 
 
-_LAYOUTS: dict[object, Layout | None] = {}
+_LAYOUTS: dict[int, Layout | None] = {}
 
 
 def layout_of(job: ReadJob) -> Layout | None:
     """The job's canonical layout, or None when its answer cannot be decoded in bulk."""
     key = job.layout_key
+    if key < 0:
+        return _build(job)
     if key in _LAYOUTS:
         return _LAYOUTS[key]
     layout = _build(job)
@@ -172,20 +172,17 @@ def decode_group(
     ok &= (raw[:, layout.fixed] == layout.expected).all(axis=1)
     de, dg = len(layout.e_days), len(layout.g_days)
     e_vals = g_vals = g_caps = None
+    before = np.array([j.before for j in jobs], np.int64).reshape(n, 7)
     if de:
         e_vals = _u32(raw, layout.e_values).reshape(n, de, 4)
         days = np.array([d.toordinal() for d in layout.e_days], np.int64)
         stamped = np.concatenate([np.broadcast_to(days[None, :, None], (n, de, 1)), e_vals], 2)
-        before = [_NO_E if p is None else (p.day.toordinal(), *p.values) for p in
-                  (j.e_progress for j in jobs)]  # fmt: skip
-        ok &= _rising(np.array(before, np.int64).reshape(n, 5), stamped)
+        ok &= _rising(before[:, :5], stamped)
     if dg:
         g_vals = _u32(raw, layout.g_values).reshape(n, dg)
         days = np.array([d.toordinal() for d in layout.g_days], np.int64)
         stamped = np.stack([np.broadcast_to(days, (n, dg)), g_vals], axis=2)
-        before = [_NO_GAS if p is None else (p.day.toordinal(), *p.values) for p in
-                  (j.gas_progress for j in jobs)]  # fmt: skip
-        ok &= _rising(np.array(before, np.int64).reshape(n, 2), stamped)
+        ok &= _rising(before[:, 5:], stamped)
         g_caps, clocks_ok = _captures(raw, layout.g_captures)
         ok &= clocks_ok & np.array([j.target.gas_ean is not None for j in jobs], np.bool_)
     keep = np.flatnonzero(ok)

@@ -10,6 +10,7 @@ interval profiles only for days with an interval grant.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -89,7 +90,10 @@ class ReadJob:
     canonical_head: bytes = b""
     fast_plan: tuple[tuple[int, dict[bytes, date]], ...] = ()
     # Jobs with equal keys have answers of one canonical layout (see acquisition.columnar).
-    layout_key: object = None
+    layout_key: int = -1
+    # The stored readings as plain ints for the bulk decoder: E day ordinal and 4 registers,
+    # gas day ordinal and volume (-1 where there is none).
+    before: tuple[int, ...] = (-1,) * 7
 
     @property
     def has_work(self) -> bool:
@@ -199,7 +203,29 @@ def plan_job(
     codes = {Kind.E_DAILY: 0, Kind.GAS_DAILY: 1}
     plan = tuple((codes.get(e.kind, 2), e.clocks) for e in expects[1:])
     key = (len(head), tuple((code, tuple(clocks)) for code, clocks in plan))
-    return ReadJob(target, items, expects, e_progress, gas_progress, head, plan, key)
+    before = (
+        *((-1,) * 5 if e_progress is None else (e_progress.day.toordinal(), *e_progress.values)),
+        *((-1,) * 2 if gas_progress is None else (gas_progress.day.toordinal(),
+                                                   *gas_progress.values)),
+    )  # fmt: skip
+    if len(before) != 7:
+        raise InvalidResponseError("stored readings have the wrong number of registers")
+    return ReadJob(target, items, expects, e_progress, gas_progress, head, plan, _layout_id(key),
+                   before)  # fmt: skip
+
+
+_LAYOUT_IDS: dict[object, int] = {}
+_NEXT_ID = itertools.count()
+
+
+def _layout_id(key: object) -> int:
+    """A small int per distinct layout key (cheap to hash per meter); never reused."""
+    found = _LAYOUT_IDS.get(key)
+    if found is None:
+        if len(_LAYOUT_IDS) >= 100_000:
+            _LAYOUT_IDS.clear()
+        found = _LAYOUT_IDS[key] = next(_NEXT_ID)
+    return found
 
 
 def targets_from(connections: Iterable[Connection]) -> list[ReadTarget]:
