@@ -3,9 +3,12 @@
 Frames are prepared beforehand by simulated meters (meter-side work excluded). Two worker
 processes (the machine's two cores) each own a shard: they prepare it, then on a signal run the
 head-end's per-meter path (crypto-server session -> unprotect -> decode -> validate -> records ->
-in-memory readings sink, in batches as the service does). Baseline in the same run and over the
-same frames and processes: the raw AES-GCM decrypt of each frame's payload with prebuilt AESGCM
-objects (a 16-byte tag, as AESGCM needs), and suite-0 opening of the real 12-byte-tag frames.
+in-memory readings sink, in batches as the service does: per-meter verification, bulk decoding
+of the canonical answers, one Arrow table per dataset to the sink). Baseline in the same run and
+over the same frames and processes: the raw AES-GCM decrypt of each frame's payload with
+prebuilt AESGCM objects (a 16-byte tag, as AESGCM needs), and suite-0 opening of the real
+12-byte-tag frames. The baselines pass over the frames several times per run so that a run
+lasts about as long as the head-end's and the machine's other load hits both alike.
 
 Sessions are the crypto-server's own ``Suite0Session`` (keys unwrapped once, counters in memory),
 built here without the database so that only the per-frame path is timed.
@@ -41,7 +44,9 @@ TARGET_RATE = 60_000
 TARGET_SHARE = 0.10
 WORKERS = 2
 BATCH = 2_000
-RUNS = 3
+RUNS = 5
+RAW_PASSES = 8  # the raw decrypt is ~10x faster than the head-end: repeat it
+SUITE0_PASSES = 2
 DAY = date(2026, 3, 1)
 CLIENT = b"MKS\x00\x00\x00\x00\x01"
 AAD_PREFIX = bytes((AUTHENTICATED_ENCRYPTED,))
@@ -107,15 +112,17 @@ class _Shard:
         return stored, rows
 
     def raw_decrypt(self) -> int:
-        for aead, iv, data, aad in self.raw:
-            aead.decrypt(iv, data, aad)
-        return len(self.raw)
+        for _ in range(RAW_PASSES):
+            for aead, iv, data, aad in self.raw:
+                aead.decrypt(iv, data, aad)
+        return len(self.raw) * RAW_PASSES
 
     def suite0_open(self) -> int:
         ciphers = self.ciphers
-        for job, frame in self.work:
-            ciphers[job.target.serial].open_general_glo(frame)
-        return len(self.work)
+        for _ in range(SUITE0_PASSES):
+            for job, frame in self.work:
+                ciphers[job.target.serial].open_general_glo(frame)
+        return len(self.work) * SUITE0_PASSES
 
     def reset(self) -> None:
         for counter in self.counters:
@@ -191,6 +198,9 @@ def run(scale: str) -> None:
           f"  {'met' if share >= TARGET_SHARE else 'MISSED'}")  # fmt: skip
     own = reads / suite0
     print(f"  head-end / suite-0 open:       {own:12.1%}   (verify+decrypt of these frames)")
+    best_reads, best_raw = max(figures["head_end"]), max(figures["raw"])
+    print(f"  best of {RUNS} runs (least disturbed by other load): {best_reads:,.0f} reads/s, "
+          f"raw {best_raw:,.0f}/s, share {best_reads / best_raw:.1%}")  # fmt: skip
 
 
 if __name__ == "__main__":

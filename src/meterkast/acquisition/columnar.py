@@ -71,7 +71,9 @@ def layout_of(job: ReadJob) -> Layout | None:
 
 
 def _build(job: ReadJob) -> Layout | None:
-    if len(job.items) >= 0x80:
+    if len(job.items) >= 0x80 or (
+        job.target.gas_ean is None and any(c == 1 for c, _ in job.fast_plan)
+    ):
         return None
     template = bytearray(job.canonical_head)
     fixed = list(range(len(template)))
@@ -184,7 +186,7 @@ def decode_group(
         stamped = np.stack([np.broadcast_to(days, (n, dg)), g_vals], axis=2)
         ok &= _rising(before[:, 5:], stamped)
         g_caps, clocks_ok = _captures(raw, layout.g_captures)
-        ok &= clocks_ok & np.array([j.target.gas_ean is not None for j in jobs], np.bool_)
+        ok &= clocks_ok  # (plan_job asks gas days only of a target with a gas EAN)
     keep = np.flatnonzero(ok)
     failed = np.flatnonzero(~ok).tolist()
     kept = [jobs[i] for i in keep.tolist()]

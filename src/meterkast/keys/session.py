@@ -92,10 +92,16 @@ class Suite0Session:
         title = frame[2:10]
         if title != self._meter_title:
             raise FrameRejectedError(self.meter_id, FrameRejection.WRONG_SYSTEM_TITLE)
-        try:
-            length, start = decode_length(frame, 10)
-        except MalformedApduError:
-            raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED) from None
+        first = frame[10]
+        if first < 0x80:  # the two common A-XDR length forms inline, the rest by the parser
+            length, start = first, 11
+        elif first == 0x81 and frame[11] >= 0x80:
+            length, start = frame[11], 12
+        else:
+            try:
+                length, start = decode_length(frame, 10)
+            except MalformedApduError:
+                raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED) from None
         if start + length != len(frame) or length < 5 + TAG_LENGTH or frame[start] != 0x30:
             # Only authenticated encryption is accepted: 0x10/0x20 would be a downgrade.
             raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED)

@@ -1,7 +1,7 @@
 """A ReadingsSink (and DailyTableSink) that keeps everything in memory (tests, benchmarks).
 
-Daily readings are kept as the tables they came in, with the EANs already held per day as a
-sorted array for the duplicate check (numpy, no Python objects per row). Records are made only
+Daily readings are kept as the tables they came in, with the EANs already held per day (as
+integers) for the duplicate check. Records are made only
 when ``electricity`` or ``gas`` is read - after the timed part of a benchmark.
 """
 
@@ -32,7 +32,7 @@ class InMemoryReadingsSink:
         self._gas: dict[tuple[str, object], GasDaily] = {}
         self.intervals: dict[tuple[str, object], IntervalValue] = {}
         self._tables: dict[Dataset, list[pa.Table]] = {d: [] for d in Dataset}
-        self._held: dict[Dataset, dict[int, Eans]] = {d: {} for d in Dataset}
+        self._held: dict[Dataset, dict[int, set[int]]] = {d: {} for d in Dataset}
 
     @property
     def electricity(self) -> dict[tuple[str, object], ElectricityDaily]:
@@ -68,17 +68,9 @@ class InMemoryReadingsSink:
         held = self._held[dataset]
         for day in np.unique(days).tolist():
             rows = np.flatnonzero(days == day)
-            candidates = eans[rows]
-            _unique, first = np.unique(candidates, return_index=True)  # first of repeats wins
-            keep = np.zeros(len(rows), np.bool_)
-            keep[first] = True
-            known = held.get(day)
-            if known is not None:
-                keep &= ~np.isin(candidates, known, assume_unique=False)
-                held[day] = np.union1d(known, candidates[keep])
-            else:
-                held[day] = np.sort(candidates[keep])
-            fresh[rows] = keep
+            known = held.setdefault(day, set())
+            # First of repeats wins, within this table too.
+            fresh[rows] = [e not in known and not known.add(e) for e in eans[rows].tolist()]  # type: ignore[func-returns-value]
         new = int(fresh.sum())
         self._tables[dataset].append(table if new == len(eans) else table.filter(pa.array(fresh)))
         return IntakeResult(stored=new, duplicates=len(eans) - new, rejected=[])
