@@ -169,7 +169,7 @@ def decode_group(
     those that failed a check, for the per-meter decoders."""
     n = len(jobs)
     raw = np.frombuffer(b"".join(plaintexts), np.uint8).reshape(n, layout.length)
-    heads = np.frombuffer(b"".join(j.canonical_head for j in jobs), np.uint8)
+    heads = np.frombuffer(b"".join([j.canonical_head for j in jobs]), np.uint8)
     ok: Mask = (raw[:, : layout.head] == heads.reshape(n, layout.head)).all(axis=1)
     ok &= (raw[:, layout.fixed] == layout.expected).all(axis=1)
     de, dg = len(layout.e_days), len(layout.g_days)
@@ -189,7 +189,7 @@ def decode_group(
         ok &= clocks_ok  # (plan_job asks gas days only of a target with a gas EAN)
     keep = np.flatnonzero(ok)
     failed = np.flatnonzero(~ok).tolist()
-    kept = [jobs[i] for i in keep.tolist()]
+    kept = list(jobs) if not failed else [jobs[i] for i in keep.tolist()]
     k = len(kept)
     decoded = Decoded(kept, None, None, np.repeat(np.arange(k), de), np.repeat(np.arange(k), dg),
                       None, None)  # fmt: skip

@@ -72,10 +72,11 @@ class SimulatedMeter:
         self._cipher = Suite0Cipher(keys.encryption, keys.authentication)
         self._gas_cipher = Suite0Cipher(keys.gas_encryption) if keys.gas_encryption else None
 
-    def _open(
+    def _request(
         self, cipher: Suite0Cipher, clients: dict[str, int], frame: bytes, now: datetime
-    ) -> bytes | None:
-        """A request's plaintext, or None (logged) when it does not parse, verify or is a replay."""
+    ) -> tuple[int, list[xdlms.GetItem]] | None:
+        """A get-request's invoke id and items, or None (logged) when the frame does not parse
+        or verify, is a replay, or holds no get-request."""
         state = self.state
         try:
             request = decode_general_glo(frame)
@@ -94,19 +95,19 @@ class SimulatedMeter:
             state.log(now, MeterEvent.DECRYPTION_FAILURE)
             return None
         clients[client] = request.invocation_counter
-        return plaintext
+        try:
+            return xdlms.decode_get_request(plaintext)
+        except DlmsError:
+            state.log(now, MeterEvent.MALFORMED_REQUEST)
+            return None
 
     def answer(self, frame: bytes, now: datetime) -> bytes | None:
         """The secured response to a secured request, or None when the meter stays silent."""
         state = self.state
-        plaintext = self._open(self._cipher, state.client_counters, frame, now)
-        if plaintext is None:
+        request = self._request(self._cipher, state.client_counters, frame, now)
+        if request is None:
             return None
-        try:
-            invoke_id, items = xdlms.decode_get_request(plaintext)
-        except DlmsError:
-            state.log(now, MeterEvent.MALFORMED_REQUEST)
-            return None
+        invoke_id, items = request
         state.advance(now)
         self._cumulative = None
         results = [self._get(item) for item in items]
@@ -119,14 +120,10 @@ class SimulatedMeter:
         state = self.state
         if self._gas_cipher is None or state.gas_serial is None:
             return None
-        plaintext = self._open(self._gas_cipher, state.gas_client_counters, frame, now)
-        if plaintext is None:
+        request = self._request(self._gas_cipher, state.gas_client_counters, frame, now)
+        if request is None:
             return None
-        try:
-            invoke_id, items = xdlms.decode_get_request(plaintext)
-        except DlmsError:
-            state.log(now, MeterEvent.MALFORMED_REQUEST)
-            return None
+        invoke_id, items = request
         identity = state.gas_serial.encode("ascii")
         results: list[xdlms.Result] = [
             identity
