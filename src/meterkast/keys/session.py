@@ -21,6 +21,8 @@ from meterkast.keys.api import FrameRejectedError
 
 _SC = bytes((AUTHENTICATED_ENCRYPTED,))
 _MAX_COUNTER = 0xFFFF_FFFF
+_same = hmac.compare_digest
+_TAG = slice(-16, -16 + TAG_LENGTH)  # DLMS keeps the first 12 of GCM's 16 tag bytes
 # DB, title length, 8-byte title, 1-byte length, SC, 4-byte counter, 12-byte tag.
 _MIN_FRAME = 2 + 8 + 1 + 5 + TAG_LENGTH
 
@@ -113,9 +115,9 @@ class Suite0Session:
         iv = title + invocation
         body = frame[start + 5 : -TAG_LENGTH]
         # AESGCM.decrypt wants a 16-byte tag; see meterkast.dlms.suite0 for this technique.
-        plaintext = self._gcm.encrypt(iv, body, self._aad)[:-16]
-        expected = self._gcm.encrypt(iv, plaintext, self._aad)[-16 : -16 + TAG_LENGTH]
-        if not hmac.compare_digest(expected, frame[-TAG_LENGTH:]):
+        encrypt, aad = self._gcm.encrypt, self._aad
+        plaintext = encrypt(iv, body, aad)[:-16]
+        if not _same(encrypt(iv, plaintext, aad)[_TAG], frame[-TAG_LENGTH:]):
             raise FrameRejectedError(self.meter_id, FrameRejection.BAD_TAG)
         state.rx = counter
         self._dirty.add(self.meter_id)
