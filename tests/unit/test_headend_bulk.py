@@ -198,3 +198,22 @@ def test_capture_times_are_utc_instants() -> None:
     assert row.captured_at == local_midnight(DAY) and row.captured_at.tzinfo is not None
     assert row.captured_at.astimezone(UTC) == datetime(2026, 2, 28, 23, 0, tzinfo=UTC)
     assert request_apdu(_job)  # the job is a real one
+
+
+def test_the_collector_pauses_for_a_batch_and_comes_back() -> None:
+    import gc
+
+    from meterkast.acquisition.batch import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a batch failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from meterkast.acquisition.batch import hand_over_batch, receive_batch
+from meterkast.acquisition.batch import collector_paused, hand_over_batch, receive_batch
 from meterkast.acquisition.decoding import request_apdu
 from meterkast.acquisition.domain import (
     ProgressUpdate,
@@ -130,9 +130,10 @@ class HeadEnd:
                 if on_meter is not None:
                     on_meter()
             at = self._clock()
-            batch = receive_batch(answers, events, at)
+            with collector_paused():
+                batch = receive_batch(answers, events, at)
+                handed = hand_over_batch(batch, sink, at)
             report.outcomes.update(batch.outcomes)
-            handed = hand_over_batch(batch, sink, at)
             report.electricity_rows += handed.electricity_rows
             report.gas_rows += handed.gas_rows
             report.interval_rows += handed.interval_rows
