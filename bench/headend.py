@@ -151,20 +151,26 @@ def _worker(conn: Connection, index: int, total: int) -> None:
     conn.send(time.perf_counter() - started)
     while (command := conn.recv()) != "stop":
         shard.reset()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if command == "head_end":
             count, rows = shard.head_end()
         else:
             count, rows = (shard.raw_decrypt() if command == "raw" else shard.suite0_open()), 0
-        conn.send((time.perf_counter() - started, count, rows))
+        conn.send((time.perf_counter() - started, time.process_time() - cpu, count, rows))
 
 
-def _timed(pipes: list[Connection], command: str) -> tuple[float, int, int]:
-    """Both shards at once; the time is the slower worker's own (no pipe latency in it)."""
+def _timed(pipes: list[Connection], command: str) -> tuple[float, float, int, int]:
+    """Both shards at once; the times are the slower worker's own (no pipe latency in them):
+    wall-clock seconds, and CPU seconds (what the worker got of a core)."""
     for pipe in pipes:
         pipe.send(command)
     results = [pipe.recv() for pipe in pipes]
-    return max(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results)
+    return (max(r[0] for r in results), max(r[1] for r in results),
+            sum(r[2] for r in results), sum(r[3] for r in results))  # fmt: skip
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 def run(scale: str) -> None:
@@ -181,11 +187,13 @@ def run(scale: str) -> None:
     print(f"head-end bench ({scale}): {total:,} meters on {WORKERS} processes; "
           f"frames prepared by the simulated meters in {prepare:.1f} s (not timed)")  # fmt: skip
     figures: dict[str, list[float]] = {"head_end": [], "raw": [], "suite0": []}
+    on_cpu: dict[str, list[float]] = {k: [] for k in figures}
     rows = stored = 0
     for _ in range(RUNS):
         for command in figures:
-            seconds, count, extra = _timed(pipes, command)
+            seconds, cpu_seconds, count, extra = _timed(pipes, command)
             figures[command].append(count / seconds)
+            on_cpu[command].append(count / cpu_seconds)
             if command == "head_end":
                 stored, rows = count, extra
     for pipe in pipes:
@@ -195,17 +203,24 @@ def run(scale: str) -> None:
     reads, raw, suite0 = (statistics.median(figures[k]) for k in ("head_end", "raw", "suite0"))
     share = reads / raw
     print(f"  meters read and stored: {stored:,} of {total:,} ({rows:,} daily rows handed on)")
-    print(f"  head-end meter reads/s:        {reads:12,.0f}   target >= {TARGET_RATE:,}"
-          f"  {'met' if reads >= TARGET_RATE else 'MISSED'}")  # fmt: skip
-    print(f"  raw AES-GCM decrypts/s (base): {raw:12,.0f}")
-    print(f"  suite-0 frame opens/s:         {suite0:12,.0f}   (12-byte tag: two AEAD passes)")
-    print(f"  head-end / raw:                {share:12.1%}   target >= {TARGET_SHARE:.0%}"
-          f"  {'met' if share >= TARGET_SHARE else 'MISSED'}")  # fmt: skip
-    own = reads / suite0
-    print(f"  head-end / suite-0 open:       {own:12.1%}   (verify+decrypt of these frames)")
-    best_reads, best_raw = max(figures["head_end"]), max(figures["raw"])
-    print(f"  best of {RUNS} runs (least disturbed by other load): {best_reads:,.0f} reads/s, "
-          f"raw {best_raw:,.0f}/s, share {best_reads / best_raw:.1%}")  # fmt: skip
+    print("  wall clock (median of 5 runs):")
+    print(f"    head-end meter reads/s:        {reads:12,.0f}   target >= {TARGET_RATE:,}"
+          f"  {_verdict(reads >= TARGET_RATE)}")  # fmt: skip
+    print(f"    raw AES-GCM decrypts/s (base): {raw:12,.0f}")
+    print(f"    suite-0 frame opens/s:         {suite0:12,.0f}   (12-byte tag: two AEAD passes)")
+    print(f"    head-end / raw:                {share:12.1%}   target >= {TARGET_SHARE:.0%}"
+          f"  {_verdict(share >= TARGET_SHARE)}")  # fmt: skip
+    print(f"    head-end / suite-0 open:       {reads / suite0:12.1%}")
+    # Other processes on a shared machine take turns on the cores; a short baseline run often
+    # goes by untouched while the longer head-end run waits its turn. CPU time per worker is
+    # what each one got of a core, so it compares the two as if each had its core to itself.
+    cpu_reads, cpu_raw = (statistics.median(on_cpu[k]) for k in ("head_end", "raw"))
+    print("  per CPU second (median; each worker's own CPU time, 2 workers on 2 cores):")
+    print(f"    head-end meter reads/s:        {cpu_reads:12,.0f}   target >= {TARGET_RATE:,}"
+          f"  {_verdict(cpu_reads >= TARGET_RATE)}")  # fmt: skip
+    print(f"    raw AES-GCM decrypts/s (base): {cpu_raw:12,.0f}")
+    print(f"    head-end / raw:                {cpu_reads / cpu_raw:12.1%}   target >= "
+          f"{TARGET_SHARE:.0%}  {_verdict(cpu_reads / cpu_raw >= TARGET_SHARE)}")  # fmt: skip
 
 
 if __name__ == "__main__":
