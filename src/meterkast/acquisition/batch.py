@@ -90,10 +90,10 @@ def receive_batch(
                                         frame_digest(frame)))  # fmt: skip
             batch.failed.append(ProgressUpdate(job.target.serial, ReadOutcome.REJECTED, at, None))
             continue
-        group = by_layout.get(job.layout_key)
         if job.layout_key < 0:  # not planned by plan_job: no layout known
             single.append((job, plaintext))
             continue
+        group = by_layout.get(job.layout_key)
         if group is None:
             group = by_layout[job.layout_key] = ([], [])
         group[0].append(job)
