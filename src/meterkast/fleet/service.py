@@ -188,7 +188,7 @@ class FleetService:
         self.clock = clock
         # The link a head-end run holds open; key changes during it go through the same meters.
         self.active: FleetLink | None = None
-        self._gas_hosts: dict[str, str] | None = None
+        self._hosts: dict[str, str] | None = None  # device serial -> E meter serial
 
     def build(self, connections: Iterable[Connection]) -> FleetBuild:
         """Manufacture and install a meter for every smart connection that has none yet."""
@@ -218,16 +218,21 @@ class FleetService:
 
     def host_of(self, serial: str) -> str | None:
         """The E meter that is ``serial`` or carries it on its M-Bus; None if there is none."""
-        if self._gas_hosts is None or serial not in self._gas_hosts:
-            if self._store.load([serial]):
-                return serial
-            storage = self._storage()
-            self._gas_hosts = {}
-            for host, sealed in self._store.load(self._store.serials()).items():
-                gas = MeterState.from_bytes(storage.open(host, sealed)).gas_serial
-                if gas is not None:
-                    self._gas_hosts[gas] = host
-        return self._gas_hosts.get(serial)
+        found = None if self._hosts is None else self._hosts.get(serial)
+        if found is None:  # first use, or a meter built since: index the fleet (again)
+            self._hosts = self._index()
+            found = self._hosts.get(serial)
+        return found
+
+    def _index(self) -> dict[str, str]:
+        if self.active is not None:
+            states = [m.state for m in self.active.meters.values()]
+        else:
+            storage, sealed = self._storage(), self._store.load(self._store.serials())
+            states = [MeterState.from_bytes(storage.open(k, v)) for k, v in sealed.items()]
+        hosts = {state.serial: state.serial for state in states}
+        hosts.update({s.gas_serial: s.serial for s in states if s.gas_serial is not None})
+        return hosts
 
     def load_meters(self) -> dict[str, SimulatedMeter]:
         storage = self._storage()
