@@ -13,8 +13,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
-from meterkast.fleet import cipher
-from meterkast.fleet.axdr import AxdrError
+from meterkast.dlms import AUTHENTICATED_ENCRYPTED, GeneralGloCiphering, decode_general_glo
+from meterkast.dlms import encode_general_glo as frame_of
+from meterkast.dlms.errors import MalformedApduError
 from meterkast.kernel.codes import FrameRejection, KeyType, MeterType
 from meterkast.keys.api import FrameRejectedError, WrappedKey
 
@@ -29,11 +30,12 @@ class _Meter:
     last_meter_counter: int = -1
 
 
-def gcm_open(ek: bytes, ak: bytes, frame: cipher.GloFrame) -> bytes:
-    iv = frame.system_title + frame.invocation_counter.to_bytes(4, "big")
-    decryptor = Cipher(algorithms.AES(ek), modes.GCM(iv, frame.tag, min_tag_length=12)).decryptor()
-    decryptor.authenticate_additional_data(bytes((frame.security_control,)) + ak)
-    return decryptor.update(frame.ciphertext) + decryptor.finalize()
+def gcm_open(ek: bytes, ak: bytes, frame: GeneralGloCiphering) -> bytes:
+    iv = frame.system_title + frame.content[1:5]
+    tag, body = frame.content[-12:], frame.content[5:-12]
+    decryptor = Cipher(algorithms.AES(ek), modes.GCM(iv, tag, min_tag_length=12)).decryptor()
+    decryptor.authenticate_additional_data(frame.content[:1] + ak)
+    return decryptor.update(body) + decryptor.finalize()
 
 
 class FakeSession:
@@ -48,17 +50,18 @@ class FakeSession:
         ek, ak = m.keys[KeyType.ENCRYPTION], m.keys[KeyType.AUTHENTICATION]
         iv = CLIENT_TITLE + m.client_counter.to_bytes(4, "big")
         encryptor = Cipher(algorithms.AES(ek), modes.GCM(iv)).encryptor()
-        encryptor.authenticate_additional_data(bytes((cipher.SECURITY_CONTROL,)) + ak)
+        header = bytes((AUTHENTICATED_ENCRYPTED,)) + m.client_counter.to_bytes(4, "big")
+        encryptor.authenticate_additional_data(header[:1] + ak)
         body = encryptor.update(plaintext_apdu) + encryptor.finalize() + encryptor.tag[:12]
-        return cipher.build_frame(CLIENT_TITLE, m.client_counter, body)
+        return frame_of(CLIENT_TITLE, header + body)
 
     def unprotect(self, frame: bytes) -> bytes:
         m = self._meter
         try:
-            parsed = cipher.parse_frame(frame)
-        except AxdrError:
+            parsed = decode_general_glo(frame)
+        except MalformedApduError:
             raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED) from None
-        if parsed.security_control != cipher.SECURITY_CONTROL:
+        if parsed.security_control != AUTHENTICATED_ENCRYPTED or len(parsed.content) < 17:
             raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED)
         if parsed.system_title != m.system_title:
             raise FrameRejectedError(self.meter_id, FrameRejection.WRONG_SYSTEM_TITLE)

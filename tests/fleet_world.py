@@ -14,7 +14,7 @@ from meterkast.acquisition.adapters.memory_sink import InMemoryReadingsSink
 from meterkast.acquisition.adapters.sql import SqlHeadEndStore
 from meterkast.acquisition.ports import IntervalGrantLookup, MeterLink, NoIntervalGrants
 from meterkast.acquisition.service import HeadEnd
-from meterkast.fleet.axdr import local_midnight
+from meterkast.dlms.clock import local_midnight
 from meterkast.fleet.meter import SimulatedMeter
 from meterkast.fleet.service import MeterPool, manufacture, plan_meters
 from meterkast.grid.domain import (

@@ -27,6 +27,7 @@ from meterkast.db.engine import create_engine
 from meterkast.db.migrate import upgrade
 from meterkast.fleet.adapters.device_storage import DeviceStorage
 from meterkast.fleet.adapters.sql import SqlFleetStore
+from meterkast.fleet.keyport import FleetKeyPort
 from meterkast.fleet.service import FleetService
 from meterkast.grid.domain import Connection
 from meterkast.grid.service import GridService
@@ -116,7 +117,7 @@ class App:
             self.master_key,
             self.clock,
             bytes.fromhex(self.key_settings.client_system_title),
-            meter_link=self.meter_link,
+            meter_link=self.meter_key_port,
             lock_seconds=self.key_settings.lock_seconds,
         )
 
@@ -221,10 +222,13 @@ class App:
         search = AuditSearch(self.engine, self.audit.pseudonyms)
         return StaffServices(self.request_desk, self.audit, search, self.cases, self.register)
 
+    @cached_property
+    def meter_key_port(self) -> MeterKeyPort:
+        """Key changes reach the meters through ``meter_link`` if set, else the simulated fleet."""
+        return self.meter_link if self.meter_link is not None else FleetKeyPort(self.fleet)
+
     def key_rotation(self) -> KeyRotation:
-        if self.meter_link is None:
-            raise DomainError("no meter link configured: key renewal needs the fleet or head-end")
-        return KeyRotation(self.keys, self.meter_link, self.clock)
+        return KeyRotation(self.keys, self.meter_key_port, self.clock)
 
     @cached_property
     def crypto_server(self) -> CryptoServer:

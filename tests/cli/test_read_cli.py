@@ -14,7 +14,7 @@ from meterkast.acquisition.adapters.memory_sink import InMemoryReadingsSink
 from meterkast.bootstrap import App
 from meterkast.cli import app
 from meterkast.cli.context import app_state
-from meterkast.fleet.axdr import local_midnight
+from meterkast.dlms.clock import local_midnight
 from meterkast.grid.domain import GridArea
 from meterkast.kernel.codes import ReadingChoice
 from meterkast.readings.schema import Dataset

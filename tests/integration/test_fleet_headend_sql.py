@@ -14,10 +14,10 @@ from meterkast.acquisition.adapters.sql import SqlHeadEndStore
 from meterkast.acquisition.domain import Progress, ProgressUpdate, SecurityEvent
 from meterkast.acquisition.ports import NoIntervalGrants
 from meterkast.acquisition.service import HeadEnd
-from meterkast.fleet import apdu
+from meterkast.dlms import xdlms
+from meterkast.dlms.clock import local_midnight
 from meterkast.fleet.adapters.device_storage import DeviceStorage, DeviceStorageError
 from meterkast.fleet.adapters.sql import SqlFleetStore
-from meterkast.fleet.axdr import local_midnight
 from meterkast.fleet.service import FleetService
 from meterkast.grid.domain import Connection, GridArea
 from meterkast.grid.service import GridService
@@ -71,9 +71,9 @@ def test_fleet_memory_is_sealed_and_survives_sessions(
 
     session = crypto.session("EKFM0000000001")
     with fleet.open_link() as link:
-        request = session.protect(apdu.encode_get_request(1, [apdu.GetItem(apdu.EQUIPMENT_ID)]))
+        request = session.protect(xdlms.encode_get_request(1, [xdlms.GetItem(xdlms.EQUIPMENT_ID)]))
         answer = session.unprotect(link.exchange("EKFM0000000001", request))
-    assert apdu.decode_get_response(answer) == (1, [b"EKFM0000000001"])
+    assert xdlms.decode_get_response(answer) == (1, [b"EKFM0000000001"])
     again = fleet.state_of("EKFM0000000001")
     assert again.invocation_counter == 1
     assert again.captured_until == datetime(2026, 3, 1, 1, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterkast.fleet import apdu
-from meterkast.fleet.axdr import decode_clock, local_midnight
+from meterkast.dlms import xdlms
+from meterkast.dlms.clock import decode_clock, local_midnight
 from meterkast.fleet.household import QUARTER, Household
 from meterkast.fleet.memory import PROFILES, MeterKeys, MeterState, retained_captures
 from meterkast.fleet.meter import SimulatedMeter, system_title_for
@@ -76,13 +76,13 @@ def test_rings_keep_their_dsmr_sizes() -> None:
     now = datetime(2025, 11, 20, 9, 7, tzinfo=UTC)
     sizes = {a: len(retained_captures(spec, installed, now)) for a, spec in PROFILES.items()}
     assert sizes == {
-        apdu.E_QUARTER_HOUR: 960, apdu.E_DAILY: 40, apdu.E_MONTHLY: 13,
-        apdu.GAS_HOURLY: 240, apdu.GAS_DAILY: 40, apdu.GAS_MONTHLY: 13,
+        xdlms.E_QUARTER_HOUR: 960, xdlms.E_DAILY: 40, xdlms.E_MONTHLY: 13,
+        xdlms.GAS_HOURLY: 240, xdlms.GAS_DAILY: 40, xdlms.GAS_MONTHLY: 13,
     }  # fmt: skip
-    daily = retained_captures(PROFILES[apdu.E_DAILY], installed, now)
+    daily = retained_captures(PROFILES[xdlms.E_DAILY], installed, now)
     assert daily[-1] == local_midnight(date(2025, 11, 20))
     assert daily[0] == local_midnight(date(2025, 10, 12))
-    young = retained_captures(PROFILES[apdu.E_DAILY], installed, installed + timedelta(days=3))
+    young = retained_captures(PROFILES[xdlms.E_DAILY], installed, installed + timedelta(days=3))
     assert len(young) == 4  # nothing from before installation
 
 
@@ -117,7 +117,7 @@ def test_system_title_is_manufacturer_and_serial() -> None:
 def test_meter_answers_only_what_its_memory_holds() -> None:
     meter = SimulatedMeter(_state())
     meter.state.advance(datetime(2025, 11, 20, 2, 0, tzinfo=UTC))
-    spec = PROFILES[apdu.E_DAILY]
+    spec = PROFILES[xdlms.E_DAILY]
     asked = (local_midnight(date(2025, 9, 1)), local_midnight(date(2025, 11, 20)))
     entries = meter.profile_entries(spec, *asked)
     assert len(entries) == 40

@@ -1,9 +1,11 @@
-"""Reading a meter's answer: verify (through the crypto-server), decode, validate.
+"""Reading one meter's answer: decode and validate (``acquisition.batch`` verifies first).
 
-Two decoders with one verdict. The fast path recognises the canonical layout this head-end's
-requests produce (get-response-with-list, short lengths, fixed-size entries) with precompiled
-structs and clock-byte lookups; anything else - another valid encoding or an invalid answer -
-goes through the generic A-XDR decoder, which alone decides what is wrong.
+Two per-meter decoders with one verdict; the bulk decoder (``acquisition.columnar``) takes the
+common case first and hands everything it does not accept to these. The fast path recognises
+the canonical layout this head-end's requests produce (get-response-with-list, short lengths,
+fixed-size entries) with precompiled structs and clock-byte lookups; anything else - another
+valid encoding or an invalid answer - goes through the generic A-XDR decoder, which alone
+decides what is wrong.
 """
 
 from __future__ import annotations
@@ -21,28 +23,20 @@ from meterkast.acquisition.domain import (
     Progress,
     ReadJob,
 )
-from meterkast.fleet import apdu
-from meterkast.fleet.axdr import AxdrError, Num, decode_clock
-from meterkast.keys.api import MeterSession
+from meterkast.dlms import xdlms
+from meterkast.dlms.axdr import Num
+from meterkast.dlms.clock import decode_clock
+from meterkast.dlms.errors import AxdrError
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
 
 
 def request_apdu(job: ReadJob) -> bytes:
-    return apdu.encode_get_request(INVOKE_ID, job.items)
-
-
-def ingest(job: ReadJob, session: MeterSession, frame: bytes) -> MeterRead:
-    """Verify (through the crypto-server), decode and validate one meter's answer.
-
-    Raises FrameRejectedError (from the session), or InvalidResponseError / AxdrError.
-    """
-    plaintext = session.unprotect(frame)
-    return fast_read(job, plaintext) or generic_read(job, plaintext)
+    return xdlms.encode_get_request(INVOKE_ID, job.items)
 
 
 def generic_read(job: ReadJob, plaintext: bytes) -> MeterRead:
     """Decode with the full A-XDR decoder and validate; raise on anything unusable."""
-    invoke_id, results = apdu.decode_get_response(plaintext)
+    invoke_id, results = xdlms.decode_get_response(plaintext)
     if invoke_id != INVOKE_ID or len(results) != len(job.items):
         raise InvalidResponseError("answer does not match the request")
     read = MeterRead(e_progress=job.e_progress, gas_progress=job.gas_progress)
@@ -52,7 +46,7 @@ def generic_read(job: ReadJob, plaintext: bytes) -> MeterRead:
             if result != target.serial.encode("ascii"):
                 raise InvalidResponseError("answer names another meter")
             continue
-        if isinstance(result, apdu.AccessResult):
+        if isinstance(result, xdlms.AccessResult):
             continue  # the meter has no such data now; asked again next night
         entries = _entries(result)
         if expect.kind is Kind.E_DAILY:

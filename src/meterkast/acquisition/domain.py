@@ -10,6 +10,7 @@ interval profiles only for days with an interval grant.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,8 +18,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
 
-from meterkast.fleet import apdu
-from meterkast.fleet.axdr import encode_clock, local_midnight
+from meterkast.dlms import xdlms
+from meterkast.dlms.clock import encode_clock, local_midnight
 from meterkast.grid.domain import Connection, ReadingChoiceChange, choice_on
 from meterkast.kernel.codes import FrameRejection, MeterKind, Product, ReadingChoice, ReadOutcome
 from meterkast.kernel.errors import DomainError
@@ -80,7 +81,7 @@ def midnight_clock(day: date) -> tuple[datetime, bytes]:
 @dataclass(slots=True)
 class ReadJob:
     target: ReadTarget
-    items: list[apdu.GetItem]
+    items: list[xdlms.GetItem]
     expects: list[Expect]
     e_progress: Progress | None
     gas_progress: Progress | None
@@ -88,6 +89,11 @@ class ReadJob:
     # per following item (0 electricity daily, 1 gas daily, 2 other) the clock bytes asked.
     canonical_head: bytes = b""
     fast_plan: tuple[tuple[int, dict[bytes, date]], ...] = ()
+    # Jobs with equal keys have answers of one canonical layout (see acquisition.columnar).
+    layout_key: int = -1
+    # The stored readings as plain ints for the bulk decoder: E day ordinal and 4 registers,
+    # gas day ordinal and volume (-1 where there is none).
+    before: tuple[int, ...] = (-1,) * 7
 
     @property
     def has_work(self) -> bool:
@@ -122,10 +128,10 @@ class SecurityEvent:
 
 @lru_cache(maxsize=1024)
 def _daily_request(
-    attribute: apdu.Attribute, kind: Kind, first: date, last: date
-) -> tuple[apdu.GetItem, Expect]:
+    attribute: xdlms.Attribute, kind: Kind, first: date, last: date
+) -> tuple[xdlms.GetItem, Expect]:
     """Shared by every job asking the same days: a night's 100,000 jobs hold one copy."""
-    item = apdu.GetItem(attribute, local_midnight(first), local_midnight(last))
+    item = xdlms.GetItem(attribute, local_midnight(first), local_midnight(last))
     asked = [first + timedelta(days=k) for k in range((last - first).days + 1)]
     marks = [(d, *midnight_clock(d)) for d in asked]
     return item, Expect(kind, {m: d for d, m, _ in marks}, {c: d for d, _, c in marks})
@@ -166,13 +172,13 @@ def plan_job(
     gas_progress: Progress | None,
     granted: Callable[[date], frozenset[str]],
 ) -> ReadJob:
-    items = [apdu.GetItem(apdu.EQUIPMENT_ID)]
+    items = [xdlms.GetItem(xdlms.EQUIPMENT_ID)]
     expects = [Expect(Kind.IDENTITY)]
-    streams = [(target.ean, target.choices, e_progress, apdu.E_DAILY, apdu.E_QUARTER_HOUR,
+    streams = [(target.ean, target.choices, e_progress, xdlms.E_DAILY, xdlms.E_QUARTER_HOUR,
                 Kind.E_DAILY, Kind.E_INTERVAL)]  # fmt: skip
     if target.gas_serial is not None and target.gas_ean is not None:
-        streams.append((target.gas_ean, target.gas_choices, gas_progress, apdu.GAS_DAILY,
-                        apdu.GAS_HOURLY, Kind.GAS_DAILY, Kind.GAS_INTERVAL))  # fmt: skip
+        streams.append((target.gas_ean, target.gas_choices, gas_progress, xdlms.GAS_DAILY,
+                        xdlms.GAS_HOURLY, Kind.GAS_DAILY, Kind.GAS_INTERVAL))  # fmt: skip
     for ean, choices, progress, daily, interval, daily_kind, interval_kind in streams:
         days = days_to_read(day, progress, choices)
         for first, last in runs(days):
@@ -189,14 +195,37 @@ def plan_job(
         ]
         for first, last in runs(interval_days):
             end = local_midnight(last + timedelta(days=1))
-            items.append(apdu.GetItem(interval, local_midnight(first), end))
+            items.append(xdlms.GetItem(interval, local_midnight(first), end))
             expects.append(Expect(interval_kind))
     serial = target.serial.encode("ascii")
-    head = bytes((apdu.GET_RESPONSE, apdu.WITH_LIST, 0xC0 | INVOKE_ID, len(items) & 0x7F))
+    head = bytes((xdlms.GET_RESPONSE, xdlms.WITH_LIST, 0xC0 | INVOKE_ID, len(items) & 0x7F))
     head += bytes((0x00, 0x09, len(serial))) + serial
     codes = {Kind.E_DAILY: 0, Kind.GAS_DAILY: 1}
     plan = tuple((codes.get(e.kind, 2), e.clocks) for e in expects[1:])
-    return ReadJob(target, items, expects, e_progress, gas_progress, head, plan)
+    key = (len(head), tuple((code, tuple(clocks)) for code, clocks in plan))
+    before = (
+        *((-1,) * 5 if e_progress is None else (e_progress.day.toordinal(), *e_progress.values)),
+        *((-1,) * 2 if gas_progress is None else (gas_progress.day.toordinal(),
+                                                   *gas_progress.values)),
+    )  # fmt: skip
+    if len(before) != 7:
+        raise InvalidResponseError("stored readings have the wrong number of registers")
+    return ReadJob(target, items, expects, e_progress, gas_progress, head, plan, _layout_id(key),
+                   before)  # fmt: skip
+
+
+_LAYOUT_IDS: dict[object, int] = {}
+_NEXT_ID = itertools.count()
+
+
+def _layout_id(key: object) -> int:
+    """A small int per distinct layout key (cheap to hash per meter); never reused."""
+    found = _LAYOUT_IDS.get(key)
+    if found is None:
+        if len(_LAYOUT_IDS) >= 100_000:
+            _LAYOUT_IDS.clear()
+        found = _LAYOUT_IDS[key] = next(_NEXT_ID)
+    return found
 
 
 def targets_from(connections: Iterable[Connection]) -> list[ReadTarget]:

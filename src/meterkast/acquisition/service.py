@@ -6,12 +6,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from meterkast.acquisition.decoding import ingest, request_apdu
+from meterkast.acquisition.batch import collector_paused, hand_over_batch, receive_batch
+from meterkast.acquisition.decoding import request_apdu
 from meterkast.acquisition.domain import (
-    MeterRead,
-    Progress,
     ProgressUpdate,
     ReadJob,
     ReadTarget,
@@ -111,7 +110,7 @@ class HeadEnd:
             return grants[d]
 
         for start in range(0, len(targets), BATCH):
-            reads: list[tuple[ReadJob, MeterRead]] = []
+            answers: list[tuple[ReadJob, MeterSession, bytes]] = []
             updates: list[ProgressUpdate] = []
             events: list[SecurityEvent] = []
             for target in targets[start : start + BATCH]:
@@ -122,22 +121,29 @@ class HeadEnd:
                     None if target.gas_serial is None else progress.get(target.gas_serial),
                     granted,
                 )
-                outcome, read = self._read(job, crypto, link, events)
-                report.outcomes[outcome] += 1
-                if read is not None:
-                    reads.append((job, read))
+                outcome, answer = self._exchange(job, crypto, link, events)
+                if answer is not None:
+                    answers.append(answer)
                 else:
-                    now = self._clock()
-                    updates.append(ProgressUpdate(target.serial, outcome, now, None))
+                    report.outcomes[outcome] += 1
+                    updates.append(ProgressUpdate(target.serial, outcome, self._clock(), None))
                 if on_meter is not None:
                     on_meter()
-            updates += self._hand_over(reads, sink, report)
+            at = self._clock()
+            with collector_paused():
+                batch = receive_batch(answers, events, at)
+                handed = hand_over_batch(batch, sink, at)
+            report.outcomes.update(batch.outcomes)
+            report.electricity_rows += handed.electricity_rows
+            report.gas_rows += handed.gas_rows
+            report.interval_rows += handed.interval_rows
             self._store.add_security_events(events)
-            self._store.record(updates)
+            self._store.record(updates + batch.failed + handed.updates)
 
-    def _read(
+    def _exchange(
         self, job: ReadJob, crypto: CryptoServer, link: MeterLink, events: list[SecurityEvent]
-    ) -> tuple[ReadOutcome, MeterRead | None]:
+    ) -> tuple[ReadOutcome, tuple[ReadJob, MeterSession, bytes] | None]:
+        """Send the job's request; the answer (still to verify), or why there is none."""
         if not job.has_work:
             return ReadOutcome.NOTHING_TO_READ, None
         serial = job.target.serial
@@ -151,61 +157,4 @@ class HeadEnd:
             frame = link.exchange(serial, request)
         except DomainError:  # the meter stayed silent or is unreachable
             return ReadOutcome.NO_RESPONSE, None
-        return receive(job, session, frame, events, self._clock())
-
-    def _hand_over(
-        self, reads: list[tuple[ReadJob, MeterRead]], sink: ReadingsSink, report: CycleReport
-    ) -> list[ProgressUpdate]:
-        return hand_over(reads, sink, report, self._clock())
-
-
-def receive(
-    job: ReadJob, session: MeterSession, frame: bytes, events: list[SecurityEvent], at: datetime
-) -> tuple[ReadOutcome, MeterRead | None]:
-    """One meter's answer: its read, or why nothing of it may be stored."""
-    try:
-        return ReadOutcome.STORED, ingest(job, session, frame)
-    except FrameRejectedError as rejected:
-        events.append(SecurityEvent(job.target.serial, at, rejected.reason, frame_digest(frame)))
-        return ReadOutcome.REJECTED, None
-    except DomainError:  # authentic, but unusable: nothing from it is stored
-        return ReadOutcome.INVALID, None
-
-
-def hand_over(
-    reads: list[tuple[ReadJob, MeterRead]], sink: ReadingsSink, report: CycleReport, at: datetime
-) -> list[ProgressUpdate]:
-    """Give a batch to the readings store; progress moves only for meters fully taken."""
-    refused: set[int] = set()
-    for kind in ("electricity", "gas", "intervals"):
-        rows = [row for _job, read in reads for row in getattr(read, kind)]
-        if not rows:
-            continue
-        if kind == "electricity":
-            result = sink.add_electricity_daily(rows)
-            report.electricity_rows += result.stored
-        elif kind == "gas":
-            result = sink.add_gas_daily(rows)
-            report.gas_rows += result.stored
-        else:
-            result = sink.add_interval(rows)
-            report.interval_rows += result.stored
-        if result.rejected:  # map rows back to their meters only when needed
-            owners = [i for i, (_job, read) in enumerate(reads) for _ in getattr(read, kind)]
-            refused |= {owners[i] for i, _reason in result.rejected}
-    now = at
-    updates = []
-    for index, (job, read) in enumerate(reads):
-        if index in refused:
-            updates.append(ProgressUpdate(job.target.serial, ReadOutcome.INVALID, now, None))
-            continue
-        moved = _moved(read.e_progress, job.e_progress)
-        updates.append(ProgressUpdate(job.target.serial, ReadOutcome.STORED, now, moved))
-        if job.target.gas_serial is not None:
-            gas = _moved(read.gas_progress, job.gas_progress)
-            updates.append(ProgressUpdate(job.target.gas_serial, ReadOutcome.STORED, now, gas))
-    return updates
-
-
-def _moved(new: Progress | None, old: Progress | None) -> Progress | None:
-    return new if new is not None and new != old else None
+        return ReadOutcome.STORED, (job, session, frame)

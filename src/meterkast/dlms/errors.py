@@ -15,6 +15,12 @@ class MalformedApduError(DlmsError):
     code = "dlms-malformed"
 
 
+class AxdrError(MalformedApduError):
+    """Bytes that are not valid A-XDR data for what was expected."""
+
+    code = "axdr"
+
+
 class TagMismatchError(DlmsError):
     """Authentication failed: the frame was altered, or the key or counter is wrong."""
 

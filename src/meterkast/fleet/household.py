@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from meterkast.fleet.axdr import local_midnight
+from meterkast.dlms.clock import local_midnight
 from meterkast.kernel.clock import AMSTERDAM, local_day
 from meterkast.kernel.codes import ProfileCategory
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from meterkast.fleet import apdu
-from meterkast.fleet.axdr import local_midnight
+from meterkast.dlms import xdlms
+from meterkast.dlms.clock import local_midnight
 from meterkast.fleet.household import QUARTER, Household
 from meterkast.kernel.clock import local_day
 from meterkast.kernel.codes import MeterEvent, MeterEventLog
@@ -35,13 +35,13 @@ class ProfileSpec:
     gas: bool
 
 
-PROFILES: dict[apdu.Attribute, ProfileSpec] = {
-    apdu.E_QUARTER_HOUR: ProfileSpec(960, Schedule.QUARTER_HOUR, gas=False),
-    apdu.E_DAILY: ProfileSpec(40, Schedule.DAY, gas=False),
-    apdu.E_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=False),
-    apdu.GAS_HOURLY: ProfileSpec(240, Schedule.HOUR, gas=True),
-    apdu.GAS_DAILY: ProfileSpec(40, Schedule.DAY, gas=True),
-    apdu.GAS_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=True),
+PROFILES: dict[xdlms.Attribute, ProfileSpec] = {
+    xdlms.E_QUARTER_HOUR: ProfileSpec(960, Schedule.QUARTER_HOUR, gas=False),
+    xdlms.E_DAILY: ProfileSpec(40, Schedule.DAY, gas=False),
+    xdlms.E_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=False),
+    xdlms.GAS_HOURLY: ProfileSpec(240, Schedule.HOUR, gas=True),
+    xdlms.GAS_DAILY: ProfileSpec(40, Schedule.DAY, gas=True),
+    xdlms.GAS_MONTHLY: ProfileSpec(13, Schedule.MONTH, gas=True),
 }
 EVENT_LOG_SIZES = {MeterEventLog.STANDARD: 100, MeterEventLog.FRAUD: 30,
                    MeterEventLog.COMMUNICATION: 30}  # fmt: skip
@@ -137,6 +137,9 @@ class MeterState:
     client_counters: dict[str, int] = field(default_factory=dict)  # client title hex -> last
     captured_until: datetime | None = None
     events: dict[MeterEventLog, deque[LoggedEvent]] = field(default_factory=dict)
+    # The gas meter's own secure channel (M-Bus device, its own title and counters).
+    gas_invocation_counter: int = 0
+    gas_client_counters: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for log, size in EVENT_LOG_SIZES.items():
@@ -160,7 +163,8 @@ class MeterState:
         record = {
             "serial": self.serial, "ean": self.ean, "title": self.system_title.hex(),
             "gas_serial": self.gas_serial, "ic": self.invocation_counter,
-            "clients": self.client_counters,
+            "clients": self.client_counters, "gas_ic": self.gas_invocation_counter,
+            "gas_clients": self.gas_client_counters,
             "until": None if self.captured_until is None else self.captured_until.isoformat(),
             "household": [h.seed, h.installed_on.isoformat(), h.daily_wh, h.solar_kwp,
                           h.gas_m3_per_degree_day, h.gas_base_m3],
@@ -192,4 +196,6 @@ class MeterState:
                 )
                 for log, items in r["events"].items()
             },
+            gas_invocation_counter=r.get("gas_ic", 0),
+            gas_client_counters=r.get("gas_clients", {}),
         )

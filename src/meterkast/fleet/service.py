@@ -160,6 +160,7 @@ class FleetLink(MeterPool):
         super().__init__(service.load_meters(), service.clock)
 
     def __enter__(self) -> FleetLink:
+        self._service.active = self
         return self
 
     def __exit__(
@@ -168,6 +169,8 @@ class FleetLink(MeterPool):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._service.active is self:
+            self._service.active = None
         self._service.save_meters(self.meters[serial] for serial in sorted(self.touched))
 
 
@@ -183,6 +186,9 @@ class FleetService:
         self._storage = storage
         self._crypto = crypto
         self.clock = clock
+        # The link a head-end run holds open; key changes during it go through the same meters.
+        self.active: FleetLink | None = None
+        self._hosts: dict[str, str] | None = None  # device serial -> E meter serial
 
     def build(self, connections: Iterable[Connection]) -> FleetBuild:
         """Manufacture and install a meter for every smart connection that has none yet."""
@@ -209,6 +215,24 @@ class FleetService:
         if sealed is None:
             raise NotFoundError(f"no simulated meter {serial}")
         return MeterState.from_bytes(self._storage().open(serial, sealed))
+
+    def host_of(self, serial: str) -> str | None:
+        """The E meter that is ``serial`` or carries it on its M-Bus; None if there is none."""
+        found = None if self._hosts is None else self._hosts.get(serial)
+        if found is None:  # first use, or a meter built since: index the fleet (again)
+            self._hosts = self._index()
+            found = self._hosts.get(serial)
+        return found
+
+    def _index(self) -> dict[str, str]:
+        if self.active is not None:
+            states = [m.state for m in self.active.meters.values()]
+        else:
+            storage, sealed = self._storage(), self._store.load(self._store.serials())
+            states = [MeterState.from_bytes(storage.open(k, v)) for k, v in sealed.items()]
+        hosts = {state.serial: state.serial for state in states}
+        hosts.update({s.gas_serial: s.serial for s in states if s.gas_serial is not None})
+        return hosts
 
     def load_meters(self) -> dict[str, SimulatedMeter]:
         storage = self._storage()

@@ -21,6 +21,8 @@ from meterkast.keys.api import FrameRejectedError
 
 _SC = bytes((AUTHENTICATED_ENCRYPTED,))
 _MAX_COUNTER = 0xFFFF_FFFF
+_same = hmac.compare_digest
+_TAG = slice(-16, -16 + TAG_LENGTH)  # DLMS keeps the first 12 of GCM's 16 tag bytes
 # DB, title length, 8-byte title, 1-byte length, SC, 4-byte counter, 12-byte tag.
 _MIN_FRAME = 2 + 8 + 1 + 5 + TAG_LENGTH
 
@@ -92,10 +94,16 @@ class Suite0Session:
         title = frame[2:10]
         if title != self._meter_title:
             raise FrameRejectedError(self.meter_id, FrameRejection.WRONG_SYSTEM_TITLE)
-        try:
-            length, start = decode_length(frame, 10)
-        except MalformedApduError:
-            raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED) from None
+        first = frame[10]
+        if first < 0x80:  # the two common A-XDR length forms inline, the rest by the parser
+            length, start = first, 11
+        elif first == 0x81 and frame[11] >= 0x80:
+            length, start = frame[11], 12
+        else:
+            try:
+                length, start = decode_length(frame, 10)
+            except MalformedApduError:
+                raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED) from None
         if start + length != len(frame) or length < 5 + TAG_LENGTH or frame[start] != 0x30:
             # Only authenticated encryption is accepted: 0x10/0x20 would be a downgrade.
             raise FrameRejectedError(self.meter_id, FrameRejection.MALFORMED)
@@ -107,9 +115,9 @@ class Suite0Session:
         iv = title + invocation
         body = frame[start + 5 : -TAG_LENGTH]
         # AESGCM.decrypt wants a 16-byte tag; see meterkast.dlms.suite0 for this technique.
-        plaintext = self._gcm.encrypt(iv, body, self._aad)[:-16]
-        expected = self._gcm.encrypt(iv, plaintext, self._aad)[-16 : -16 + TAG_LENGTH]
-        if not hmac.compare_digest(expected, frame[-TAG_LENGTH:]):
+        encrypt, aad = self._gcm.encrypt, self._aad
+        plaintext = encrypt(iv, body, aad)[:-16]
+        if not _same(encrypt(iv, plaintext, aad)[_TAG], frame[-TAG_LENGTH:]):
             raise FrameRejectedError(self.meter_id, FrameRejection.BAD_TAG)
         state.rx = counter
         self._dirty.add(self.meter_id)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from meterkast.kernel.codes import ReadingQuality, ReadingSource
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from meterkast.readings.schema import Dataset
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +70,15 @@ class ReadingsSink(Protocol):
     def add_gas_daily(self, rows: Sequence[GasDaily]) -> IntakeResult: ...
 
     def add_interval(self, rows: Sequence[IntervalValue]) -> IntakeResult: ...
+
+
+@runtime_checkable
+class DailyTableSink(Protocol):
+    """Added for the head-end (issue 3): a batch of daily readings as one Arrow table.
+
+    Columns as ``readings.frames.electricity_table`` / ``gas_table`` build them; rejected
+    indexes are rows of ``table``. ``ReadingsStore.add_daily_table`` has this shape already.
+    A sink may offer it next to :class:`ReadingsSink`; the head-end uses it when it is there.
+    """
+
+    def add_daily_table(self, dataset: Dataset, table: pa.Table) -> IntakeResult: ...

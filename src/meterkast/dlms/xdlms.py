@@ -15,18 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
-from meterkast.fleet.axdr import (
-    AxdrError,
-    Data,
-    Num,
-    Tag,
-    decode,
-    decode_clock,
-    decode_length,
-    encode,
-    encode_clock,
-    encode_length,
-)
+from meterkast.dlms.axdr import Data, Num, Tag, decode, decode_length, encode, encode_length
+from meterkast.dlms.clock import decode_clock, encode_clock
+from meterkast.dlms.errors import AxdrError
 
 GET_REQUEST, GET_RESPONSE = 0xC0, 0xC4
 NORMAL, WITH_LIST = 0x01, 0x03
@@ -50,6 +41,7 @@ class Attribute:
 
 CLOCK = Attribute(8, obis("0.0.1.0.0.255"))
 EQUIPMENT_ID = Attribute(1, obis("0.0.96.1.1.255"))
+GAS_EQUIPMENT_ID = Attribute(1, obis("0.1.96.1.0.255"))  # the M-Bus device's own identifier
 E_QUARTER_HOUR = Attribute(7, obis("1.0.99.1.0.255"))
 E_DAILY = Attribute(7, obis("1.0.99.2.0.255"))
 E_MONTHLY = Attribute(7, obis("1.0.98.1.0.255"))
@@ -145,14 +137,19 @@ def _decode_item(apdu: bytes, pos: int) -> tuple[GetItem, int]:
     return GetItem(attribute, start, end), pos
 
 
+def _header(apdu: bytes, tag: int, minimum: int, what: str) -> tuple[int, int, int]:
+    """(invoke id, item count, position of the first item) of a -normal or -with-list APDU."""
+    if len(apdu) < minimum or apdu[0] != tag or apdu[1] not in (NORMAL, WITH_LIST):
+        raise AxdrError(f"not a {what}")
+    if apdu[1] == WITH_LIST:
+        count, pos = decode_length(apdu, 3)
+        return apdu[2] & 0x0F, count, pos
+    return apdu[2] & 0x0F, 1, 3
+
+
 def decode_get_request(apdu: bytes) -> tuple[int, list[GetItem]]:
     """(invoke id, items) of a get-request-normal or -with-list."""
-    if len(apdu) < 3 or apdu[0] != GET_REQUEST or apdu[1] not in (NORMAL, WITH_LIST):
-        raise AxdrError("not a get-request")
-    invoke_id, pos = apdu[2] & 0x0F, 3
-    count = 1
-    if apdu[1] == WITH_LIST:
-        count, pos = decode_length(apdu, pos)
+    invoke_id, count, pos = _header(apdu, GET_REQUEST, 3, "get-request")
     items = []
     for _ in range(count):
         item, pos = _decode_item(apdu, pos)
@@ -179,12 +176,7 @@ def encode_get_response(invoke_id: int, results: Sequence[Result], with_list: bo
 
 
 def decode_get_response(apdu: bytes) -> tuple[int, list[Result]]:
-    if len(apdu) < 4 or apdu[0] != GET_RESPONSE or apdu[1] not in (NORMAL, WITH_LIST):
-        raise AxdrError("not a get-response")
-    invoke_id, pos = apdu[2] & 0x0F, 3
-    count = 1
-    if apdu[1] == WITH_LIST:
-        count, pos = decode_length(apdu, pos)
+    invoke_id, count, pos = _header(apdu, GET_RESPONSE, 4, "get-response")
     results: list[Result] = []
     for _ in range(count):
         if pos >= len(apdu):
