@@ -132,3 +132,24 @@ def test_every_request_is_audited_and_the_log_verifies(world: tuple[App, TestCli
     assert unknown.status_code == others[0] == 404
     assert app.audit.count() - before >= 4
     assert app.audit.verify().ok
+
+
+def test_a_revoked_token_gets_401_at_once(world: tuple[App, TestClient]) -> None:
+    app, client = world
+    token = app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1))
+    spare = app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1))
+    params = {"from": "2026-01-01", "to": "2026-01-31", "purpose": "A.1"}
+
+    def status(bearer: str) -> int:
+        headers = {"Authorization": f"Bearer {bearer}"}
+        return client.get(URL, params=params, headers=headers).status_code
+
+    assert status(token) == 200 and status(token) == 200  # verified once, then remembered
+    app.revocations.revoke(app.tokens.verify(token).token_id, NOW)
+    before = app.audit.count()
+    answer = client.get(URL, params=params, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"] == "token revoked" and token not in answer.text
+    assert app.audit.count() == before  # no decision was made for an unknown caller
+    assert status(spare) == 200  # the customer's other token still reads

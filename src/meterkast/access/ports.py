@@ -7,16 +7,33 @@ from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from meterkast.access.days import DaySet
-from meterkast.access.policy import Action, Decision, Principal, Resource
+from meterkast.access.policy import Action, Decision, Facts, Principal, Resource
 from meterkast.kernel.codes import LegalBasis, Role
+
+# The fields a disclosed reading may carry (the API's ``ReadingRow``). Rows with only these
+# keys, holding plain values (int, str, date, aware datetime), go to JSON without a copy.
+READING_FIELDS = frozenset({
+    "day", "start", "import_t1_wh", "import_t2_wh", "export_t1_wh", "export_t2_wh",
+    "volume_dm3", "captured_at", "value", "source", "quality", "version",
+})  # fmt: skip
 
 
 class ReadingsQuery(Protocol):
-    """Reads the readings store for exactly the days a decision disclosed."""
+    """Reads the readings store for exactly the days a decision disclosed.
+
+    Each row is a mapping of :data:`READING_FIELDS` (a few more keys are tolerated and dropped on
+    the slower path), oldest first.
+    """
 
     def daily(self, ean: str, days: DaySet) -> Sequence[Mapping[str, object]]: ...
 
     def interval(self, ean: str, days: DaySet) -> Sequence[Mapping[str, object]]: ...
+
+
+class FactsReader(Protocol):
+    """Everything a decision needs to know about one connection, as of ``now``."""
+
+    def facts_for(self, ean: str, now: datetime) -> Facts: ...
 
 
 class AuditTrail(Protocol):

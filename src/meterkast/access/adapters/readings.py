@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
+import pyarrow as pa
+
 from meterkast.access.days import DaySet
+from meterkast.access.ports import READING_FIELDS
 from meterkast.kernel.clock import AMSTERDAM
 from meterkast.kernel.codes import Product
 from meterkast.readings.schema import Dataset
@@ -27,7 +30,7 @@ class StoreReadings:
         )
         rows: list[Row] = []
         for r in days.ranges:
-            rows += self._readings.daily(dataset, ean, r.first, r.last).to_pylist()
+            rows += _disclosed(self._readings.daily(dataset, ean, r.first, r.last))
         return rows
 
     def interval(self, ean: str, days: DaySet) -> list[Row]:
@@ -35,5 +38,10 @@ class StoreReadings:
         for r in days.ranges:
             start = datetime.combine(r.first, time(), AMSTERDAM)
             end = datetime.combine(r.last + timedelta(days=1), time(), AMSTERDAM)
-            rows += self._readings.intervals(ean, start, end).to_pylist()
+            rows += _disclosed(self._readings.intervals(ean, start, end))
         return rows
+
+
+def _disclosed(table: pa.Table) -> list[Row]:
+    """Only the columns a disclosed reading carries (the EAN and series stay behind)."""
+    return table.select([c for c in table.column_names if c in READING_FIELDS]).to_pylist()  # type: ignore[no-any-return]
