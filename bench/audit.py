@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.audit_backends import run_backends
 from meterkast.access.audit_service import AuditLog
 from meterkast.access.days import DaySet
 from meterkast.access.group_commit import GroupCommitAudit
@@ -142,3 +143,5 @@ def run(scale: str) -> None:
     print(f"audit verify          {verify_rate:>10,.0f} entries/s")
     print(f"token + append pair   {pair:>10,.0f} /s   (target >= {PAIR_TARGET_PER_S:,} /s)")
     print(f"  with a new token    {cold_pair:>10,.0f} /s")
+    with tempfile.TemporaryDirectory() as tmp:
+        run_backends(Path(tmp), 2_000 if scale == "full" else 300)
