@@ -36,6 +36,8 @@ SCALES = {"quick": 2_000, "full": 100_000}
 CUSTOMERS = 200  # distinct households queried, each with 24 months of readings
 SECONDS = {"quick": 5.0, "full": 15.0}
 CLIENTS = 4  # concurrent keep-alive connections (2 processes x 2 threads)
+# Worker processes of every server in the run (the bare one too): METERKAST_BENCH_API_WORKERS.
+WORKERS = int(os.environ.get("METERKAST_BENCH_API_WORKERS", "1"))
 
 
 def _free_port() -> int:
@@ -149,7 +151,8 @@ def run(scale: str) -> None:
               f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
         env = {**os.environ, "METERKAST_HOME": str(home)}
         env.pop("METERKAST_DATABASE_URL", None)
-        flags = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+        flags = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+                 "--workers", str(WORKERS)]  # fmt: skip
         port = _free_port()
         bare = _serve(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *flags],
                       env, port)  # fmt: skip
@@ -177,6 +180,7 @@ def run(scale: str) -> None:
         breakdown = stages(home, requests, 300 if scale == "full" else 200)
     rps, p50, p95 = served["store"]
     prepared_rps, prepared_p50, prepared_p95 = served["prepared"]
+    print(f"uvicorn, uvloop + httptools, {WORKERS} worker(s) for every server")
     print(f"bare FastAPI endpoint    {bare_rps:8,.0f} req/s   p50 {bare_p50:6.2f} ms   "
           f"p95 {bare_p95:6.2f} ms")  # fmt: skip
     print(f"24-month history via API {rps:8,.0f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")

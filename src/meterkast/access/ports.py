@@ -30,6 +30,13 @@ class ReadingsQuery(Protocol):
     def interval(self, ean: str, days: DaySet) -> Sequence[Mapping[str, object]]: ...
 
 
+@runtime_checkable
+class JsonRows(Protocol):
+    """Rows that can write themselves as a JSON array of objects (None: not these rows)."""
+
+    def json_array(self) -> bytes | None: ...
+
+
 class FactsReader(Protocol):
     """Everything a decision needs to know about one connection, as of ``now``."""
 
