@@ -54,10 +54,12 @@ def _world(engine: Engine) -> tuple[AccessService, GrantService, CaseService]:
     return composed, grants, cases
 
 
-def _give(grants: GrantService, valid_days: int, scopes: list[GrantScope]) -> str:
+def _give(grants: GrantService, valid_days: int, scopes: list[GrantScope], after: int = 0) -> str:
+    """A grant given ``after`` seconds past NOW (distinct times: both sides order by them)."""
+    given = NOW + timedelta(seconds=after)
     return grants.give(customer_id="C00000001", connection_ean=EAN, grantee=APP, scopes=scopes,
                        purpose="A.3", data_first=date(2026, 1, 1), data_last=date(2026, 12, 31),
-                       valid_until=NOW + timedelta(days=valid_days), now=NOW).id  # fmt: skip
+                       valid_until=given + timedelta(days=valid_days), now=given).id  # fmt: skip
 
 
 def test_one_query_gives_what_the_services_give(engine: Engine) -> None:
@@ -65,8 +67,8 @@ def test_one_query_gives_what_the_services_give(engine: Engine) -> None:
     reader = SqlFacts(engine)
     assert reader.facts_for(EAN, NOW) == composed.facts(EAN)  # no grants or cases yet
     kept = _give(grants, 30, [GrantScope.DAILY])
-    _give(grants, 2, [GrantScope.DAILY, GrantScope.INTERVAL])  # expired by the later time
-    grants.revoke("C00000001", _give(grants, 30, [GrantScope.INTERVAL]), NOW)
+    _give(grants, 2, [GrantScope.DAILY, GrantScope.INTERVAL], 1)  # expired by the later time
+    grants.revoke("C00000001", _give(grants, 30, [GrantScope.INTERVAL], 2), NOW)
     case = cases.open(kind=CaseKind.SERVICE, connection_ean=EAN, customer_id="C00000001",
                       purpose="1.5", subject="bill", opened_by="st1", now=NOW)  # fmt: skip
     cases.open(kind=CaseKind.NETLOSS, connection_ean=EAN, customer_id=None, purpose="7.1",
