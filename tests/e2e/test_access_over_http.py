@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
+from meterkast.access.group_commit import GroupCommitAudit
 from meterkast.access.policy import CaseKind
 from meterkast.bootstrap import App, bootstrap
 from meterkast.kernel import gs1
@@ -153,3 +155,27 @@ def test_a_revoked_token_gets_401_at_once(world: tuple[App, TestClient]) -> None
     assert answer.json()["detail"] == "token revoked" and token not in answer.text
     assert app.audit.count() == before  # no decision was made for an unknown caller
     assert status(spare) == 200  # the customer's other token still reads
+
+
+def test_the_api_audits_through_group_commit(tmp_path: Path) -> None:
+    """The API's access service appends through the shared-commit port, not the bare log."""
+    app = bootstrap(CoreSettings(home=tmp_path / "home"), clock=lambda: NOW)
+    app.init()
+    shared = app.audit_trail
+    assert isinstance(shared, GroupCommitAudit)
+    seen: list[bool] = []
+
+    class Watching:
+        def record(self, **entry: Any) -> None:
+            seen.append(entry["decision"].allowed)
+            shared.record(**entry)
+
+    app.__dict__["audit_trail"] = Watching()  # before the access service is built
+    token = app.tokens.issue(Role.CUSTOMER, A, timedelta(hours=1))
+    with TestClient(app.web_app()) as client:
+        answer = client.get(URL, params={"from": "2026-01-01", "to": "2026-01-31",
+                                         "purpose": "A.1"},
+                            headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert answer.status_code == 404 and seen == [False]  # unknown here, and still audited
+    assert app.audit.count() == 1 and app.audit.verify().ok
+    app.close()

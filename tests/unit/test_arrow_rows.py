@@ -103,3 +103,17 @@ def test_it_behaves_as_a_sequence_of_rows() -> None:
     assert len(arrow) == 3 and arrow[0] == rows[0] and list(arrow[1:]) == rows[1:]
     assert arrow == rows and [dict(r) for r in arrow] == rows
     assert ArrowRows(_table([])).json_array() == b"[]"
+
+
+def test_dictionary_encoded_and_large_strings_are_written_as_text() -> None:
+    table = pa.table({
+        "day": pa.array([date(2026, 1, 1), date(2026, 1, 2)], pa.date32()),
+        "source": pa.array(["remote", "manual"]).dictionary_encode(),
+        "quality": pa.array(["measured", "estimated"], pa.large_string()),
+    })  # fmt: skip
+    written = ArrowRows(table).json_array()
+    assert written is not None
+    assert json.loads(written) == [
+        {"day": "2026-01-01", "source": "remote", "quality": "measured"},
+        {"day": "2026-01-02", "source": "manual", "quality": "estimated"},
+    ]

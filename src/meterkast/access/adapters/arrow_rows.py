@@ -92,6 +92,10 @@ def _as_text(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, bool] | None:
         return column.cast(pa.string()), True  # ISO 8601: 2026-01-31
     if pa.types.is_timestamp(kind) and kind.tz in {"UTC", "+00:00"}:
         return pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ"), True  # with microseconds
+    dictionary = pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)
+    if dictionary or pa.types.is_large_string(kind):
+        column = column.cast(pa.string())  # code lists may come dictionary-encoded
+        kind = column.type
     if pa.types.is_string(kind):
         # Code values repeat: check each distinct one once.
         if pc.any(pc.match_substring_regex(pc.unique(column), _NEEDS_ESCAPE)).as_py():
