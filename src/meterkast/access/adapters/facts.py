@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from meterkast.access.adapters.grants import cases, grants
-from meterkast.access.adapters.sql import CompiledQuery
+from meterkast.access.adapters.sql import CompiledQuery, read_cursor
 from meterkast.access.grants import effective_status
 from meterkast.access.policy import (
     CaseFact,
@@ -85,14 +85,8 @@ class SqlFacts:
         self._query = CompiledQuery(facts_statement(), engine)
 
     def facts_for(self, ean: str, now: datetime) -> Facts:
-        raw = self._engine.raw_connection()
-        try:
-            cursor = raw.cursor()
+        with read_cursor(self._engine) as cursor:
             rows = self._query.rows(cursor, {"ean": ean})
-            cursor.close()
-            raw.rollback()  # a read: end the transaction the driver may have opened
-        finally:
-            raw.close()
         return facts_of(rows, now)
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from meterkast.access.adapters.sql import CompiledQuery, revoked_tokens
+from meterkast.access.adapters.sql import CompiledQuery, read_cursor, revoked_tokens
 from meterkast.access.tokens import CLOCK_SKEW, MAX_TTL
 
 
@@ -29,14 +29,8 @@ class SqlRevocations:
         )
 
     def revoked_at(self, token_id: str) -> datetime | None:
-        raw = self._engine.raw_connection()
-        try:
-            cursor = raw.cursor()
+        with read_cursor(self._engine) as cursor:
             rows = self._lookup.rows(cursor, {"jti": token_id})
-            cursor.close()
-            raw.rollback()  # a read: end the transaction the driver may have opened
-        finally:
-            raw.close()
         if not rows:
             return None
         moment: datetime = rows[0][0]

@@ -147,6 +147,33 @@ class HeadWriter:
             self._writer.inserts[table].run_many(self._cursor, rows)
 
 
+@contextmanager
+def read_cursor(engine: Engine) -> Iterator[Any]:
+    """A DB-API cursor for one read outside any transaction, on a pooled connection.
+
+    On PostgreSQL the connection is put in autocommit for the read: inside a transaction the
+    driver adds BEGIN and ROLLBACK round trips (the facts query took 0.20 ms so, 0.04 ms without).
+    SQLite's driver starts no transaction for a SELECT; the rollback there is a no-op.
+    """
+    raw = engine.raw_connection()
+    try:
+        driver = raw.dbapi_connection
+        autocommit = engine.dialect.name == "postgresql"
+        if autocommit:
+            driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            cursor = raw.cursor()
+            yield cursor
+            cursor.close()
+        finally:
+            if autocommit:
+                driver.autocommit = False  # type: ignore[union-attr]
+            else:
+                raw.rollback()
+    finally:
+        raw.close()  # back to the pool
+
+
 class _Sql:
     """A Core statement compiled once for the engine's dialect, run on a DB-API cursor."""
 
