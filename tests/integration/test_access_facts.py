@@ -6,9 +6,12 @@ The reader must give exactly what the owning services give (the composed path of
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -18,6 +21,7 @@ from meterkast.access.grant_service import CaseService, GrantService
 from meterkast.access.policy import Action, CaseKind, Facts, Principal, Resource, decide
 from meterkast.access.service import AccessService
 from meterkast.access.tokens import MAX_TTL
+from meterkast.db.migrate import upgrade
 from meterkast.kernel.codes import (
     CustomerKind,
     GrantScope,
@@ -133,3 +137,17 @@ def test_revocation_is_seen_at_once_and_pruned_only_when_harmless(engine: Engine
     revocations.revoke("jti-cccccccc", NOW + MAX_TTL + timedelta(minutes=5))
     assert not revocations.is_revoked("jti-aaaaaaaa")
     assert revocations.is_revoked("jti-bbbbbbbb") and revocations.is_revoked("jti-cccccccc")
+
+
+def test_a_failed_lookup_leaves_the_pooled_connection_usable(bare_engine: Engine) -> None:
+    revocations = SqlRevocations(bare_engine)  # not migrated yet: the lookup fails
+    with pytest.raises((sqlite3.Error, psycopg.Error)):  # the driver's own error (bare DB-API)
+        revocations.is_revoked("jti-aaaaaaaa")
+    raw = bare_engine.raw_connection()  # the connection the lookup used: back in its mode
+    try:
+        if bare_engine.dialect.name == "postgresql":
+            assert raw.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    upgrade(bare_engine)  # a transaction on the same pool
+    assert revocations.revoke("jti-aaaaaaaa", NOW) and revocations.is_revoked("jti-aaaaaaaa")
