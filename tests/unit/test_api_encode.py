@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from meterkast.access.days import DayRange, DaySet
 from meterkast.access.policy import Decision
-from meterkast.access.ports import READING_FIELDS
+from meterkast.access.ports import READING_FIELDS, READING_KINDS
 from meterkast.access.service import Disclosure
 from meterkast.api.encode import readings_json
 from meterkast.api.schemas import ReadingRow, ReadingsOut
@@ -52,19 +52,19 @@ def _expected(rows: list[dict[str, object]]) -> object:
 
 
 @given(st.lists(DAILY, max_size=40))
-def test_fast_path_matches_the_model(rows: list[dict[str, object]]) -> None:
+def test_dict_rows_are_checked_and_match_the_model(rows: list[dict[str, object]]) -> None:
     written = readings_json(EAN, Disclosure(DECISION, rows))
     assert json.loads(written) == _expected(rows)
     ReadingsOut.model_validate_json(written)  # and it reads back as the documented schema
 
 
 @given(st.lists(DAILY, min_size=1, max_size=20))
-def test_extra_keys_take_the_checked_path_and_are_dropped(rows: list[dict[str, object]]) -> None:
+def test_extra_keys_are_dropped(rows: list[dict[str, object]]) -> None:
     extended = [{**r, "ean": EAN, "series": 1, "recorded_at": datetime.now(UTC)} for r in rows]
     assert json.loads(readings_json(EAN, Disclosure(DECISION, extended))) == _expected(rows)
 
 
-def test_values_orjson_does_not_know_take_the_checked_path() -> None:
+def test_values_are_coerced_as_the_model_does() -> None:
     row = {"day": date(2026, 1, 1), "import_t1_wh": Decimal(5), "source": "remote",
            "quality": "measured", "version": 1}  # fmt: skip
     body = json.loads(readings_json(EAN, Disclosure(DECISION, [row])))
@@ -96,3 +96,10 @@ def test_times_are_written_in_utc_with_z() -> None:
 
 def test_the_fields_the_port_names_are_the_models_fields() -> None:
     assert frozenset(ReadingRow.model_fields) == READING_FIELDS
+
+
+def test_the_kinds_the_port_names_are_the_models_types() -> None:
+    python = {"integer": int, "date": date, "timestamp": datetime, "string": str}
+    for name, kind in READING_KINDS.items():
+        annotation = ReadingRow.model_fields[name].annotation
+        assert python[kind] in (getattr(annotation, "__args__", None) or (annotation,)), name

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from meterkast.access.adapters.arrow_rows import ArrowRows
 from meterkast.access.days import DayRange, DaySet
 from meterkast.access.policy import Decision
+from meterkast.access.ports import READING_KINDS, READING_REQUIRED
 from meterkast.access.service import Disclosure
 from meterkast.api.encode import readings_json
 from meterkast.api.schemas import ReadingsOut
@@ -55,7 +56,7 @@ def _parsed(written: bytes) -> list[dict[str, object]]:
 @given(st.lists(ROWS, max_size=30), st.integers(1, 3))
 def test_json_from_columns_is_the_rows(rows: list[dict[str, object]], chunks: int) -> None:
     arrow = ArrowRows(_table(rows, chunks))
-    written = arrow.json_array()
+    written = arrow.json_array(READING_KINDS, READING_REQUIRED)
     assert written is not None
     assert _parsed(written) == rows == list(arrow)
 
@@ -85,7 +86,7 @@ def test_the_api_answer_from_columns_reads_back_as_the_schema() -> None:
 def test_columns_this_path_cannot_write_are_refused(name: str, column: pa.Array) -> None:
     others = {"source": ["remote"], "quality": ["measured"]}
     arrow = ArrowRows(pa.table({**others, name: column}))
-    assert arrow.json_array() is None
+    assert arrow.json_array(READING_KINDS, READING_REQUIRED) is None
 
 
 def test_a_string_that_needs_escaping_is_written_by_the_row_path() -> None:
@@ -102,7 +103,7 @@ def test_it_behaves_as_a_sequence_of_rows() -> None:
     arrow = ArrowRows(_table(rows))
     assert len(arrow) == 3 and arrow[0] == rows[0] and list(arrow[1:]) == rows[1:]
     assert arrow == rows and [dict(r) for r in arrow] == rows
-    assert ArrowRows(_table([])).json_array() == b"[]"
+    assert ArrowRows(_table([])).json_array(READING_KINDS, READING_REQUIRED) == b"[]"
 
 
 def test_dictionary_encoded_and_large_strings_are_written_as_text() -> None:
@@ -111,9 +112,22 @@ def test_dictionary_encoded_and_large_strings_are_written_as_text() -> None:
         "source": pa.array(["remote", "manual"]).dictionary_encode(),
         "quality": pa.array(["measured", "estimated"], pa.large_string()),
     })  # fmt: skip
-    written = ArrowRows(table).json_array()
+    written = ArrowRows(table).json_array(READING_KINDS, READING_REQUIRED)
     assert written is not None
     assert json.loads(written) == [
         {"day": "2026-01-01", "source": "remote", "quality": "measured"},
         {"day": "2026-01-02", "source": "manual", "quality": "estimated"},
     ]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        pa.table({"source": ["remote"], "quality": ["measured"], "ean": ["8716..."]}),  # unknown
+        pa.table({"source": ["remote"], "day": [date(2026, 1, 1)]}),  # quality missing
+        pa.table({"source": ["remote"], "quality": ["m"], "import_t1_wh": ["12"]}),  # a string
+        pa.table({"source": ["remote"], "quality": ["m"], "day": [1]}),  # an integer as a day
+    ],
+)
+def test_columns_that_do_not_fit_the_schema_are_refused(table: pa.Table) -> None:
+    assert ArrowRows(table).json_array(READING_KINDS, READING_REQUIRED) is None

@@ -10,19 +10,22 @@ from meterkast.access.days import DaySet
 from meterkast.access.policy import Action, Decision, Facts, Principal, Resource
 from meterkast.kernel.codes import LegalBasis, Role
 
-# The fields a disclosed reading may carry (the API's ``ReadingRow``). Rows with only these
-# keys, holding plain values (int, str, date, aware datetime), go to JSON without a copy.
-READING_FIELDS = frozenset({
-    "day", "start", "import_t1_wh", "import_t2_wh", "export_t1_wh", "export_t2_wh",
-    "volume_dm3", "captured_at", "value", "source", "quality", "version",
-})  # fmt: skip
+# The fields a disclosed reading may carry (the API's ``ReadingRow``) and the kind of value each
+# holds; ``source`` and ``quality`` are always there.
+READING_KINDS: Mapping[str, str] = {
+    "day": "date", "start": "timestamp", "import_t1_wh": "integer", "import_t2_wh": "integer",
+    "export_t1_wh": "integer", "export_t2_wh": "integer", "volume_dm3": "integer",
+    "captured_at": "timestamp", "value": "integer", "source": "string", "quality": "string",
+    "version": "integer",
+}  # fmt: skip
+READING_FIELDS = frozenset(READING_KINDS)
+READING_REQUIRED = ("source", "quality")
 
 
 class ReadingsQuery(Protocol):
     """Reads the readings store for exactly the days a decision disclosed.
 
-    Each row is a mapping of :data:`READING_FIELDS` (a few more keys are tolerated and dropped on
-    the slower path), oldest first.
+    Each row is a mapping of :data:`READING_FIELDS` (other keys are dropped), oldest first.
     """
 
     def daily(self, ean: str, days: DaySet) -> Sequence[Mapping[str, object]]: ...
@@ -32,9 +35,14 @@ class ReadingsQuery(Protocol):
 
 @runtime_checkable
 class JsonRows(Protocol):
-    """Rows that can write themselves as a JSON array of objects (None: not these rows)."""
+    """Rows that can write themselves as a JSON array of objects.
 
-    def json_array(self) -> bytes | None: ...
+    ``kinds`` names the fields allowed and the kind of value each must hold ("integer", "date",
+    "timestamp", "string"); every name in ``required`` must be there. None: these rows do not
+    fit, or cannot be written this way (the caller then validates them row by row).
+    """
+
+    def json_array(self, kinds: Mapping[str, str], required: Sequence[str]) -> bytes | None: ...
 
 
 class FactsReader(Protocol):

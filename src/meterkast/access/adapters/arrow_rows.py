@@ -5,8 +5,8 @@ another ≈ 0.2 ms. The API needs only the JSON, so :meth:`ArrowRows.json_array`
 the columns with Arrow's compute kernels (each column cast to text once, rows joined in C++):
 ≈ 0.2 ms, no Python object per value. Callers that iterate (the portal, the access export) get
 the dicts, built once on first use. A column that cannot be written this way (nulls, a type not
-listed, a string that would need escaping) makes ``json_array`` answer None, and the API then
-takes the row path.
+listed, a string that would need escaping, a column the caller's field list does not allow or of
+another kind) makes ``json_array`` answer None, and the API then validates the rows one by one.
 """
 
 from __future__ import annotations
@@ -56,16 +56,19 @@ class ArrowRows(Sequence[Row]):
             self._rows = self._table.to_pylist()
         return self._rows
 
-    def json_array(self) -> bytes | None:
-        """The rows as a JSON array of objects, or None where a column does not allow it."""
+    def json_array(self, kinds: Mapping[str, str], required: Sequence[str]) -> bytes | None:
+        """The rows as a JSON array of objects, or None where a column does not fit ``kinds``."""
         table = self._table
+        names = table.column_names
+        if not set(required) <= set(names) or not set(names) <= set(kinds):
+            return None
         if table.num_rows == 0:
             return b"[]"
         # Alternate literal glue and value columns: '{"day":"' day '","version":' version ... '}'
         parts: list[object] = []
         glue = "{"
-        for name in table.column_names:
-            text = _as_text(table.column(name))
+        for name in names:
+            text = _as_text(table.column(name), kinds[name])
             if text is None:
                 return None
             values, quoted = text
@@ -81,24 +84,26 @@ class ArrowRows(Sequence[Row]):
         return b"[" + joined.encode() + b"]"
 
 
-def _as_text(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, bool] | None:
-    """(values as JSON text, whether they are quoted), or None for a column not written here."""
-    kind = column.type
+def _as_text(column: pa.ChunkedArray, kind: str) -> tuple[pa.ChunkedArray, bool] | None:
+    """(values as JSON text, whether they are quoted), or None where the column is not ``kind``
+    or has nulls."""
+    arrow = column.type
     if column.null_count:
         return None
-    if pa.types.is_integer(kind):
+    if kind == "integer" and pa.types.is_integer(arrow):
         return column.cast(pa.string()), False
-    if pa.types.is_date32(kind):
+    if kind == "date" and pa.types.is_date32(arrow):
         return column.cast(pa.string()), True  # ISO 8601: 2026-01-31
-    if pa.types.is_timestamp(kind) and kind.tz in {"UTC", "+00:00"}:
-        return pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ"), True  # with microseconds
-    dictionary = pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)
-    if dictionary or pa.types.is_large_string(kind):
+    if kind == "timestamp" and pa.types.is_timestamp(arrow) and arrow.tz in {"UTC", "+00:00"}:
+        return pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ"), True  # with its fraction
+    if kind != "string":
+        return None
+    dictionary = pa.types.is_dictionary(arrow) and pa.types.is_string(arrow.value_type)
+    if dictionary or pa.types.is_large_string(arrow):
         column = column.cast(pa.string())  # code lists may come dictionary-encoded
-        kind = column.type
-    if pa.types.is_string(kind):
-        # Code values repeat: check each distinct one once.
-        if pc.any(pc.match_substring_regex(pc.unique(column), _NEEDS_ESCAPE)).as_py():
-            return None
-        return column, True
-    return None
+    elif not pa.types.is_string(arrow):
+        return None
+    # Code values repeat: check each distinct one once.
+    if pc.any(pc.match_substring_regex(pc.unique(column), _NEEDS_ESCAPE)).as_py():
+        return None
+    return column, True
