@@ -6,6 +6,7 @@ from 15 July 2025 and with S2 from 1 March 2026. Readings exist for every day.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from meterkast.access.group_commit import GroupCommitAudit
-from meterkast.access.policy import CaseKind
+from meterkast.access.policy import Action, CaseKind
+from meterkast.access.ports import READING_KINDS, READING_REQUIRED, JsonRows
 from meterkast.bootstrap import App, bootstrap
 from meterkast.kernel import gs1
 from meterkast.kernel.codes import CustomerKind, GrantScope, PartyRole, Role
@@ -179,3 +181,14 @@ def test_the_api_audits_through_group_commit(tmp_path: Path) -> None:
     assert answer.status_code == 404 and seen == [False]  # unknown here, and still audited
     assert app.audit.count() == 1 and app.audit.verify().ok
     app.close()
+
+
+def test_the_store_rows_are_written_from_their_columns(world: tuple[App, TestClient]) -> None:
+    """The real store's rows fit the schema column by column: the answer skips row validation."""
+    app, _ = world
+    who = app.tokens.verify(app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1)))
+    disclosure = app.access.read(who, Action.READ_DAILY, EAN, date(2026, 1, 1),
+                                 date(2026, 1, 31), "A.1")  # fmt: skip
+    assert isinstance(disclosure.rows, JsonRows)
+    written = disclosure.rows.json_array(READING_KINDS, READING_REQUIRED)
+    assert written is not None and len(json.loads(written)) == 31
