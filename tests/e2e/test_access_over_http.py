@@ -20,10 +20,12 @@ from fastapi.testclient import TestClient
 from meterkast.access.group_commit import GroupCommitAudit
 from meterkast.access.policy import Action, CaseKind
 from meterkast.access.ports import READING_KINDS, READING_REQUIRED, JsonRows
+from meterkast.api.schemas import ReadingsOut
 from meterkast.bootstrap import App, bootstrap
 from meterkast.kernel import gs1
 from meterkast.kernel.codes import CustomerKind, GrantScope, PartyRole, Role
 from meterkast.parties.domain import ContactData, Customer, CustomerId, Ean13, Party
+from meterkast.readings.api import IntervalValue
 from meterkast.readings.schema import SCHEMAS, Dataset
 from meterkast.settings import CoreSettings
 from tests.integration.test_register_services import EAN, SUPPLIER, _contract, _seed
@@ -192,3 +194,18 @@ def test_the_store_rows_are_written_from_their_columns(world: tuple[App, TestCli
     assert isinstance(disclosure.rows, JsonRows)
     written = disclosure.rows.json_array(READING_KINDS, READING_REQUIRED)
     assert written is not None and len(json.loads(written)) == 31
+
+
+def test_the_customer_reads_own_interval_data(world: tuple[App, TestClient]) -> None:
+    app, client = world
+    first = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)  # 20 November, 00:00 in Amsterdam
+    values = [IntervalValue(EAN, first + timedelta(minutes=15 * i), 100 + i) for i in range(192)]
+    assert app.readings.add_interval(values).stored == 192
+    token = app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1))
+    answer = client.get(f"/api/v1/connections/{EAN}/readings/interval",
+                        params={"from": "2026-11-20", "to": "2026-11-21", "purpose": "A.1"},
+                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = ReadingsOut.model_validate_json(answer.content)
+    assert [r.value for r in body.readings] == [100 + i for i in range(192)]
+    assert body.readings[0].start == first and answer.json()["readings"][0]["start"].endswith("Z")
