@@ -1,10 +1,13 @@
 """A customer's 24-month daily history through the API: requests/s and latency.
 
-Each request pays the full path: bearer-token check, access decision (contracts, grants, cases
-from the database), an audit-log append, and the encrypted Parquet query. Baseline in the same
-run: a bare FastAPI JSON endpoint served by the same uvicorn settings (uvloop + httptools, one
-worker) and driven by the same closed-loop client. Targets (issue 5): at least 40 % of the bare
-throughput and p95 <= 25 ms.
+Each request pays the full path: bearer-token check (with the revocation lookup), access decision
+(contracts, grants, cases in one query), an audit-log append (group commit), the readings
+store's query and the JSON answer. Baseline in the same run: a bare FastAPI JSON endpoint served
+by the same uvicorn settings (uvloop + httptools, one worker) and driven by the same closed-loop
+client. A third server runs the same application with the readings port answering from memory,
+so the request path is seen apart from the store; then the in-process breakdown per stage
+(``bench/api_stages.py``). Targets (issue 5): at least 40 % of the bare throughput and
+p95 <= 25 ms.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.api_stages import stages
 from meterkast.bootstrap import bootstrap
 from meterkast.fleet.history import electricity_history
 from meterkast.fleet.service import plan_meters
@@ -32,6 +36,8 @@ SCALES = {"quick": 2_000, "full": 100_000}
 CUSTOMERS = 200  # distinct households queried, each with 24 months of readings
 SECONDS = {"quick": 5.0, "full": 15.0}
 CLIENTS = 4  # concurrent keep-alive connections (2 processes x 2 threads)
+# Worker processes of every server in the run (the bare one too): METERKAST_BENCH_API_WORKERS.
+WORKERS = int(os.environ.get("METERKAST_BENCH_API_WORKERS", "1"))
 
 
 def _free_port() -> int:
@@ -145,7 +151,8 @@ def run(scale: str) -> None:
               f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
         env = {**os.environ, "METERKAST_HOME": str(home)}
         env.pop("METERKAST_DATABASE_URL", None)
-        flags = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+        flags = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+                 "--workers", str(WORKERS)]  # fmt: skip
         port = _free_port()
         bare = _serve(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *flags],
                       env, port)  # fmt: skip
@@ -155,17 +162,33 @@ def run(scale: str) -> None:
         finally:
             bare.terminate()
             bare.wait()
-        port = _free_port()
-        full = _serve(["-m", "uvicorn", "--factory", "meterkast.api.asgi:create", "--port",
-                       str(port), *flags], env, port)  # fmt: skip
-        try:
-            _drive(port, requests, 2.0)  # warm-up: footers cached, tokens verified once
-            rps, p50, p95 = _drive(port, requests, seconds)
-        finally:
-            full.terminate()
-            full.wait()
+        served = {}
+        for name, factory, warm in (
+            ("store", "meterkast.api.asgi:create", 2.0),
+            ("prepared", "bench.api_stages:create_prepared", 6.0),
+        ):
+            port = _free_port()
+            server = _serve(
+                ["-m", "uvicorn", "--factory", factory, "--port", str(port), *flags], env, port
+            )
+            try:
+                _drive(port, requests, warm)  # warm-up: tokens verified, files or rows cached
+                served[name] = _drive(port, requests, seconds)
+            finally:
+                server.terminate()
+                server.wait()
+        breakdown = stages(home, requests, 300 if scale == "full" else 200)
+    rps, p50, p95 = served["store"]
+    prepared_rps, prepared_p50, prepared_p95 = served["prepared"]
+    print(f"uvicorn, uvloop + httptools, {WORKERS} worker(s) for every server")
     print(f"bare FastAPI endpoint    {bare_rps:8,.0f} req/s   p50 {bare_p50:6.2f} ms   "
           f"p95 {bare_p95:6.2f} ms")  # fmt: skip
     print(f"24-month history via API {rps:8,.0f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
     print(f"ratio to bare            {rps / bare_rps:8.1%}   (target >= 40 %); "
           f"p95 target <= 25 ms: {'met' if p95 <= 25 else 'not met'}")  # fmt: skip
+    print(f"same, readings prepared  {prepared_rps:8,.0f} req/s   p50 {prepared_p50:6.2f} ms   "
+          f"p95 {prepared_p95:6.2f} ms   ({prepared_rps / bare_rps:.1%} of bare; the path "
+          "without the store)")  # fmt: skip
+    print("in-process, one request at a time (median / p95 in µs):")
+    for stage, median, p95_us in breakdown:
+        print(f"  {stage:50s} {median:8.0f} {p95_us:8.0f}")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.audit_backends import run_backends
 from meterkast.access.audit_service import AuditLog
 from meterkast.access.days import DaySet
 from meterkast.access.group_commit import GroupCommitAudit
@@ -116,6 +117,7 @@ def run(scale: str) -> None:
         bare_insert = _bare_insert_rate(folder, single)
         bare_many = _bare_many_rate(folder, batch)
 
+    # Without the revocation list: the lookup is measured per backend below (run_backends).
     tokens = BearerTokens(keys.token_signing_key, issuer="bench",
                           default_ttl=timedelta(hours=1), clock=lambda: T0)  # fmt: skip
     fresh = iter([tokens.issue(Role.SUPPLIER, "8712345678920") for _ in range(checks // 4)])
@@ -142,3 +144,5 @@ def run(scale: str) -> None:
     print(f"audit verify          {verify_rate:>10,.0f} entries/s")
     print(f"token + append pair   {pair:>10,.0f} /s   (target >= {PAIR_TARGET_PER_S:,} /s)")
     print(f"  with a new token    {cold_pair:>10,.0f} /s")
+    with tempfile.TemporaryDirectory() as tmp:
+        run_backends(Path(tmp), 2_000 if scale == "full" else 300)

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from meterkast.access.adapters.facts import SqlFacts
 from meterkast.access.adapters.readings import StoreReadings
+from meterkast.access.adapters.revocations import SqlRevocations
 from meterkast.access.audit_service import AuditLog
 from meterkast.access.grant_service import CaseService, GrantService
 from meterkast.access.group_commit import GroupCommitAudit
@@ -151,6 +153,7 @@ class App:
             audit=self.audit_trail,
             register=self.register_service,
             clock=self.clock,
+            facts=SqlFacts(self.engine),
         )
 
     @cached_property
@@ -291,12 +294,17 @@ class App:
         return GroupCommitAudit(self.audit)
 
     @cached_property
+    def revocations(self) -> SqlRevocations:
+        return SqlRevocations(self.engine)
+
+    @cached_property
     def tokens(self) -> BearerTokens:
         return BearerTokens(
             self.instance_keys.token_signing_key,
             issuer=self.access_settings.token_issuer,
             default_ttl=self.access_settings.token_default_ttl,
             clock=self.clock,
+            revocations=self.revocations,
         )
 
     def _party_name(self, ean: str) -> str | None:

@@ -55,3 +55,29 @@ def test_tampering_exits_1_naming_the_entry(cli: Invoke, home: Path) -> None:
     result = cli("audit", "verify")
     assert result.exit_code == 1
     assert "entry 2 (modified)" in result.output
+
+
+def test_revoke_refuses_the_token_from_now_on_and_is_audited(cli: Invoke) -> None:
+    assert cli("init").exit_code == 0
+    token = _issue(cli, "--role", "customer", "--party", "C00000042")
+    other = _issue(cli, "--role", "customer", "--party", "C00000042")
+    jti = json.loads(cli("token", "verify", token).output)["token_id"]
+    result = cli("token", "revoke", jti)
+    assert result.exit_code == 0 and "revoked" in result.output, result.output
+    refused = cli("token", "verify", token)
+    assert refused.exit_code == 2 and "token revoked" in refused.output
+    assert cli("token", "verify", other).exit_code == 0  # the party's other token still works
+    again = cli("token", "revoke", jti)
+    assert again.exit_code == 0 and "already" in again.output
+    revocations = app_state().audit.entries_for_party("security-operator")
+    assert [(r.event.value, r.purpose, r.reasons) for r in revocations] == [
+        ("token_revoked", "A.4", (f"token {jti} revoked",))]  # fmt: skip
+    assert cli("audit", "verify").output.strip() == "ok: 3 entries, no checkpoint yet"
+
+
+def test_revoke_refuses_what_is_not_a_token_id(cli: Invoke) -> None:
+    assert cli("init").exit_code == 0
+    for bad in ("short", "has space in it", "x" * 65, "a.b.c-token"):
+        result = cli("token", "revoke", bad)
+        assert result.exit_code == 2 and "not a token id" in result.output
+    assert cli("audit", "verify").output.strip() == "ok: 0 entries, no checkpoint yet"

@@ -6,20 +6,26 @@ from 15 July 2025 and with S2 from 1 March 2026. Readings exist for every day.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from meterkast.access.policy import CaseKind
+from meterkast.access.group_commit import GroupCommitAudit
+from meterkast.access.policy import Action, CaseKind
+from meterkast.access.ports import READING_KINDS, READING_REQUIRED, JsonRows
+from meterkast.api.schemas import ReadingsOut
 from meterkast.bootstrap import App, bootstrap
 from meterkast.kernel import gs1
 from meterkast.kernel.codes import CustomerKind, GrantScope, PartyRole, Role
 from meterkast.parties.domain import ContactData, Customer, CustomerId, Ean13, Party
+from meterkast.readings.api import IntervalValue
 from meterkast.readings.schema import SCHEMAS, Dataset
 from meterkast.settings import CoreSettings
 from tests.integration.test_register_services import EAN, SUPPLIER, _contract, _seed
@@ -132,3 +138,74 @@ def test_every_request_is_audited_and_the_log_verifies(world: tuple[App, TestCli
     assert unknown.status_code == others[0] == 404
     assert app.audit.count() - before >= 4
     assert app.audit.verify().ok
+
+
+def test_a_revoked_token_gets_401_at_once(world: tuple[App, TestClient]) -> None:
+    app, client = world
+    token = app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1))
+    spare = app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1))
+    params = {"from": "2026-01-01", "to": "2026-01-31", "purpose": "A.1"}
+
+    def status(bearer: str) -> int:
+        headers = {"Authorization": f"Bearer {bearer}"}
+        return client.get(URL, params=params, headers=headers).status_code
+
+    assert status(token) == 200 and status(token) == 200  # verified once, then remembered
+    app.revocations.revoke(app.tokens.verify(token).token_id, NOW)
+    before = app.audit.count()
+    answer = client.get(URL, params=params, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"] == "token revoked" and token not in answer.text
+    assert app.audit.count() == before  # no decision was made for an unknown caller
+    assert status(spare) == 200  # the customer's other token still reads
+
+
+def test_the_api_audits_through_group_commit(tmp_path: Path) -> None:
+    """The API's access service appends through the shared-commit port, not the bare log."""
+    app = bootstrap(CoreSettings(home=tmp_path / "home"), clock=lambda: NOW)
+    app.init()
+    shared = app.audit_trail
+    assert isinstance(shared, GroupCommitAudit)
+    seen: list[bool] = []
+
+    class Watching:
+        def record(self, **entry: Any) -> None:
+            seen.append(entry["decision"].allowed)
+            shared.record(**entry)
+
+    app.__dict__["audit_trail"] = Watching()  # before the access service is built
+    token = app.tokens.issue(Role.CUSTOMER, A, timedelta(hours=1))
+    with TestClient(app.web_app()) as client:
+        answer = client.get(URL, params={"from": "2026-01-01", "to": "2026-01-31",
+                                         "purpose": "A.1"},
+                            headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert answer.status_code == 404 and seen == [False]  # unknown here, and still audited
+    assert app.audit.count() == 1 and app.audit.verify().ok
+    app.close()
+
+
+def test_the_store_rows_are_written_from_their_columns(world: tuple[App, TestClient]) -> None:
+    """The real store's rows fit the schema column by column: the answer skips row validation."""
+    app, _ = world
+    who = app.tokens.verify(app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1)))
+    disclosure = app.access.read(who, Action.READ_DAILY, EAN, date(2026, 1, 1),
+                                 date(2026, 1, 31), "A.1")  # fmt: skip
+    assert isinstance(disclosure.rows, JsonRows)
+    written = disclosure.rows.json_array(READING_KINDS, READING_REQUIRED)
+    assert written is not None and len(json.loads(written)) == 31
+
+
+def test_the_customer_reads_own_interval_data(world: tuple[App, TestClient]) -> None:
+    app, client = world
+    first = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)  # 20 November, 00:00 in Amsterdam
+    values = [IntervalValue(EAN, first + timedelta(minutes=15 * i), 100 + i) for i in range(192)]
+    assert app.readings.add_interval(values).stored == 192
+    token = app.tokens.issue(Role.CUSTOMER, B, timedelta(hours=1))
+    answer = client.get(f"/api/v1/connections/{EAN}/readings/interval",
+                        params={"from": "2026-11-20", "to": "2026-11-21", "purpose": "A.1"},
+                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = ReadingsOut.model_validate_json(answer.content)
+    assert [r.value for r in body.readings] == [100 + i for i in range(192)]
+    assert body.readings[0].start == first and answer.json()["readings"][0]["start"].endswith("Z")

@@ -46,6 +46,7 @@ def test_the_app_issues_tokens_with_the_configured_issuer_and_lifetime(
     monkeypatch.setenv("METERKAST_TOKEN_ISSUER", "netbeheer-zuid")
     monkeypatch.setenv("METERKAST_TOKEN_DEFAULT_TTL", "600")
     app = bootstrap()
+    app.init()  # verifying asks the instance's revocation list
     claims = app.tokens.verify(app.tokens.issue(Role.CUSTOMER, "C00000042"))
     assert claims.issuer == "netbeheer-zuid"
     assert claims.expires_at - claims.issued_at == timedelta(minutes=10)

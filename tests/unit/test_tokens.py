@@ -189,3 +189,41 @@ def test_durations(text: str, expected: timedelta) -> None:
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(InvalidValueError):
         parse_duration(text)
+
+
+class SetRevocations:
+    """The revocation list as a set (the SQL one is tested on both databases)."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.asked = 0
+
+    def is_revoked(self, token_id: str) -> bool:
+        self.asked += 1
+        return token_id in self.ids
+
+
+def test_a_revoked_token_is_refused_at_once_even_when_remembered(clock: Clock) -> None:
+    revocations = SetRevocations()
+    tokens = BearerTokens(KEY, issuer="meterkast-test", default_ttl=timedelta(hours=1),
+                          clock=clock, revocations=revocations)  # fmt: skip
+    token = tokens.issue(Role.CUSTOMER, "C00000001")
+    other = tokens.issue(Role.CUSTOMER, "C00000001")
+    claims = tokens.verify(token)  # verified and remembered
+    assert tokens.verify(token) == claims and revocations.asked == 2  # asked on every use
+    revocations.ids.add(claims.token_id)
+    with pytest.raises(InvalidTokenError, match="token revoked"):
+        tokens.verify(token)
+    assert tokens.verify(other).party_id == "C00000001"  # only that token, not the party
+
+
+def test_expiry_is_checked_before_revocation_and_on_every_use(clock: Clock) -> None:
+    revocations = SetRevocations()
+    tokens = BearerTokens(KEY, issuer="meterkast-test", default_ttl=timedelta(hours=1),
+                          clock=clock, revocations=revocations)  # fmt: skip
+    token = tokens.issue(Role.CUSTOMER, "C00000001", timedelta(minutes=5))
+    tokens.verify(token)
+    clock.now = T0 + timedelta(minutes=5)
+    with pytest.raises(InvalidTokenError, match="token expired"):
+        tokens.verify(token)  # the remembered verification does not outlive the token
+    assert revocations.asked == 1

@@ -15,10 +15,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from meterkast.access import audit_events
 from meterkast.access.adapters.anchor import read_anchor, write_anchor
 from meterkast.access.adapters.sql import HeadWriter, audit_checkpoints, audit_entries, audit_head
 from meterkast.access.audit import (
-    ORGANISATION_ROLES,
     AuditRecord,
     AuditView,
     Checkpoint,
@@ -39,9 +39,6 @@ from meterkast.access.tokens import TokenClaims
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.codes import AuditEvent, LegalBasis, Role
 
-# The register activity "Security and access audit log" (A.4 in the register on main, where
-# A.3 is the third-party service under consent).
-SECURITY_PURPOSE = "A.4"
 INSERT_CHUNK = 5_000
 READ_CHUNK = 2_000
 
@@ -105,29 +102,10 @@ class AuditLog:
         return decision_record(principal, action, resource, decision, at, self.pseudonyms)
 
     def token_issued(self, claims: TokenClaims, at: datetime) -> int:
-        record = AuditRecord(
-            at=at.astimezone(UTC),
-            event=AuditEvent.TOKEN_ISSUED,
-            role=claims.role,
-            principal_ref=self.pseudonyms.party(claims.party_id),
-            party=claims.party_id
-            if claims.role in ORGANISATION_ROLES and len(claims.party_id) <= 13
-            else None,
-            organisation=None if claims.organisation is None else claims.organisation[:100],
-            purpose=SECURITY_PURPOSE,
-            legal_basis=LegalBasis.LEGAL_OBLIGATION,  # GDPR art. 32: security of processing
-            action="issue_token",
-            allowed=True,
-            subject_ref=None,
-            asked_first=None,
-            asked_last=None,
-            days=DaySet(),
-            reasons=(f"token {claims.token_id} valid until {claims.expires_at.isoformat()}",),
-            policy_version=POLICY_VERSION,
-            grant_id=None if claims.grant_id is None else claims.grant_id[:64],
-            case_id=None,
-        )
-        return self.append(record)
+        return self.append(audit_events.token_issued(claims, at, self.pseudonyms))
+
+    def token_revoked(self, token_id: str, at: datetime) -> int:
+        return self.append(audit_events.token_revoked(token_id, at, self.pseudonyms))
 
     def subject_request(
         self, *, request_id: str, customer_id: str, kind: str, status: str, at: datetime

@@ -41,13 +41,7 @@ class Grant:
 
     def effective_status(self, now: datetime, customer_still_supplied: bool) -> GrantStatus:
         """The status as of ``now``: expiry and contract end take effect by themselves."""
-        if self.status in _FINAL:
-            return self.status
-        if not customer_still_supplied:
-            return GrantStatus.ENDED
-        if now >= self.valid_until:
-            return GrantStatus.EXPIRED
-        return self.status
+        return effective_status(self.status, self.valid_until, now, customer_still_supplied)
 
     def activate(self, now: datetime) -> Grant:
         if self.status is not GrantStatus.REQUESTED:
@@ -64,6 +58,19 @@ class Grant:
         if status not in {GrantStatus.EXPIRED, GrantStatus.ENDED} or self.status in _FINAL:
             raise ConflictError(f"grant {self.id} cannot become {status.value}")
         return replace(self, status=status, closed_at=now)
+
+
+def effective_status(
+    status: GrantStatus, valid_until: datetime, now: datetime, customer_still_supplied: bool
+) -> GrantStatus:
+    """A stored status as of ``now``: expiry and contract end take effect by themselves."""
+    if status in _FINAL:
+        return status
+    if not customer_still_supplied:
+        return GrantStatus.ENDED
+    if now >= valid_until:
+        return GrantStatus.EXPIRED
+    return status
 
 
 def validate_request(

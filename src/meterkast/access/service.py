@@ -16,7 +16,7 @@ from meterkast.access.policy import (
     Resource,
     decide,
 )
-from meterkast.access.ports import AuditTrail, PurposeCatalog, ReadingsQuery
+from meterkast.access.ports import AuditTrail, FactsReader, PurposeCatalog, ReadingsQuery
 from meterkast.grid.domain import parse_ean18
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock
@@ -57,7 +57,9 @@ class AccessService:
         audit: AuditTrail,
         register: PurposeCatalog,
         clock: Clock,
+        facts: FactsReader | None = None,
     ) -> None:
+        self._facts = facts
         self._grid = grid
         self._parties = parties
         self._grants = grants
@@ -68,6 +70,10 @@ class AccessService:
         self._clock = clock
 
     def facts(self, ean: str) -> Facts:
+        """The decision's facts: from the one-query reader where wired (the API), else composed
+        from the owning services (the reference the reader is tested against)."""
+        if self._facts is not None:
+            return self._facts.facts_for(ean, self._clock())
         try:
             self._grid.get_connection(ean)
         except NotFoundError:

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -29,6 +30,12 @@ CLOCK_SKEW = timedelta(seconds=30)  # tolerated for iat from another host's cloc
 REQUIRED = ("sub", "role", "iat", "exp", "iss", "jti")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d{1,7})([smhd])")
+
+
+class RevocationList(Protocol):
+    """Token ids refused before their expiry; asked on every use, so revocation is immediate."""
+
+    def is_revoked(self, token_id: str) -> bool: ...
 
 
 class InvalidTokenError(UnauthenticatedError):
@@ -76,11 +83,12 @@ class BearerTokens:
         default_ttl: timedelta,
         clock: Clock,
         cache_size: int = 4096,
+        revocations: RevocationList | None = None,
     ) -> None:
         check_ttl(default_ttl)
         # A signature check costs ~100 µs; clients reuse a token for many requests, so what
-        # depends only on the token is remembered. Time is checked on every use; failures are
-        # never remembered.
+        # depends only on the token is remembered. Time and revocation are checked on every
+        # use; failures are never remembered.
         self._checked = functools.lru_cache(maxsize=cache_size)(self._check)
         self._key = key
         self._public = key.public_key()
@@ -88,6 +96,7 @@ class BearerTokens:
         self._issuer = issuer
         self._default_ttl = default_ttl
         self._clock = clock
+        self._revocations = revocations
 
     def __repr__(self) -> str:
         return f"BearerTokens(issuer={self._issuer!r}, {ALGORITHM})"
@@ -128,6 +137,8 @@ class BearerTokens:
             raise InvalidTokenError("token expired")
         if claims.issued_at > now + CLOCK_SKEW:
             raise InvalidTokenError("token issued in the future")
+        if self._revocations is not None and self._revocations.is_revoked(claims.token_id):
+            raise InvalidTokenError("token revoked")
         return claims
 
     def _check(self, token: str) -> TokenClaims:

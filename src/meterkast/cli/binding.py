@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "audit checkpoint": ("A.4",),
     "token issue": ("A.4",),  # issuing credentials is audited under the same activity
     "token verify": ("A.4",),
+    "token revoke": ("A.4",),  # the revocation is written to the same log
     "readings show": ("3.1", "3.4", "7.3"),  # operator tool: readings, billing data, net-loss
     "readings import": ("3.1",),  # manual readings passed by customers
     "purge": ("3.1",),  # retention of the readings register (24 months)

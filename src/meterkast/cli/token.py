@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -10,6 +11,9 @@ from meterkast.access.tokens import parse_duration
 from meterkast.cli.context import app_state
 from meterkast.cli.output import emit_json
 from meterkast.kernel.codes import Role
+from meterkast.kernel.errors import InvalidValueError
+
+_TOKEN_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # the jti the instance issues is 22 such characters
 
 token_app = typer.Typer(help="Bearer tokens for the API.", no_args_is_help=True)
 
@@ -51,6 +55,24 @@ def verify(token: Annotated[str, typer.Argument(help="The token to check.")]) ->
             "token_id": claims.token_id,
         }
     )
+
+
+@token_app.command("revoke")
+def revoke(
+    token_id: Annotated[
+        str, typer.Argument(metavar="JTI", help="The token's id (`token_id` of `token verify`).")
+    ],
+) -> None:
+    """Refuse a token from now on, on every worker (401); the revocation is audited."""
+    if not _TOKEN_ID.fullmatch(token_id):
+        raise InvalidValueError("not a token id: expected 8-64 letters, digits, '-' or '_'")
+    state = app_state()
+    now = state.clock()
+    if not state.revocations.revoke(token_id, now):
+        typer.echo(f"token {token_id} was revoked already")
+        return
+    state.audit.token_revoked(token_id, at=now)
+    typer.echo(f"token {token_id} revoked: it is refused from now on")
 
 
 def register(app: typer.Typer) -> None:

@@ -193,3 +193,4 @@ class AuditEvent(StrEnum):
     ACCESS_DECISION = "access_decision"  # a policy decision, allowed or denied
     TOKEN_ISSUED = "token_issued"  # noqa: S105 - an event name: an operator issued a token
     SUBJECT_REQUEST = "subject_request"  # a step in handling a data-subject request
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name: an operator revoked a token

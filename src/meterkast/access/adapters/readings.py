@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 
+import pyarrow as pa
+
+from meterkast.access.adapters.arrow_rows import ArrowRows
 from meterkast.access.days import DaySet
+from meterkast.access.ports import READING_FIELDS
 from meterkast.kernel.clock import AMSTERDAM
 from meterkast.kernel.codes import Product
 from meterkast.readings.schema import Dataset
 from meterkast.readings.service import ReadingsService
 
-Row = dict[str, object]
+Rows = Sequence[Mapping[str, object]]
 
 
 class StoreReadings:
@@ -21,19 +25,27 @@ class StoreReadings:
         self._readings = readings
         self._product_of = product_of
 
-    def daily(self, ean: str, days: DaySet) -> list[Row]:
+    def daily(self, ean: str, days: DaySet) -> Rows:
         dataset = (
             Dataset.GAS_DAILY if self._product_of(ean) is Product.GAS else Dataset.ELECTRICITY_DAILY
         )
-        rows: list[Row] = []
-        for r in days.ranges:
-            rows += self._readings.daily(dataset, ean, r.first, r.last).to_pylist()
-        return rows
+        return _disclosed(
+            [self._readings.daily(dataset, ean, r.first, r.last) for r in days.ranges]
+        )
 
-    def interval(self, ean: str, days: DaySet) -> list[Row]:
-        rows: list[Row] = []
+    def interval(self, ean: str, days: DaySet) -> Rows:
+        tables = []
         for r in days.ranges:
             start = datetime.combine(r.first, time(), AMSTERDAM)
             end = datetime.combine(r.last + timedelta(days=1), time(), AMSTERDAM)
-            rows += self._readings.intervals(ean, start, end).to_pylist()
-        return rows
+            tables.append(self._readings.intervals(ean, start, end))
+        return _disclosed(tables)
+
+
+def _disclosed(tables: list[pa.Table]) -> Rows:
+    """One table per disclosed range, oldest first, with only the columns a disclosed reading
+    carries (the EAN and series stay behind); kept columnar (see ``ArrowRows``)."""
+    if not tables:
+        return []
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return ArrowRows(table.select([c for c in table.column_names if c in READING_FIELDS]))

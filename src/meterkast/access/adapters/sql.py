@@ -1,4 +1,4 @@
-"""Tables of the audit log: append-only entries, signed checkpoints and the chain head.
+"""Tables of the audit log (entries, signed checkpoints, the chain head) and revoked tokens.
 
 The head row is the lock appenders queue on, so the chain never forks under concurrency.
 """
@@ -58,6 +58,14 @@ audit_checkpoints = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("key_id", sa.String(16), nullable=False),
     sa.Column("signature", sa.String(128), nullable=False),
+)
+
+# Bearer tokens refused before their expiry (``meterkast token revoke``), by their ``jti``.
+revoked_tokens = sa.Table(
+    "revoked_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
 audit_head = sa.Table(
@@ -139,6 +147,33 @@ class HeadWriter:
             self._writer.inserts[table].run_many(self._cursor, rows)
 
 
+@contextmanager
+def read_cursor(engine: Engine) -> Iterator[Any]:
+    """A DB-API cursor for one read outside any transaction, on a pooled connection.
+
+    On PostgreSQL the connection is put in autocommit for the read: inside a transaction the
+    driver adds BEGIN and ROLLBACK round trips (the facts query took 0.20 ms so, 0.04 ms without).
+    SQLite's driver starts no transaction for a SELECT; the rollback there is a no-op.
+    """
+    raw = engine.raw_connection()
+    try:
+        driver = raw.dbapi_connection
+        autocommit = engine.dialect.name == "postgresql"
+        if autocommit:
+            driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            cursor = raw.cursor()
+            yield cursor
+            cursor.close()
+        finally:
+            if autocommit:
+                driver.autocommit = False  # type: ignore[union-attr]
+            else:
+                raw.rollback()
+    finally:
+        raw.close()  # back to the pool
+
+
 class _Sql:
     """A Core statement compiled once for the engine's dialect, run on a DB-API cursor."""
 
@@ -164,6 +199,25 @@ class _Sql:
             self.run(cursor, rows[0])
         else:
             cursor.executemany(self.text, [self.params(r) for r in rows])
+
+
+class CompiledQuery(_Sql):
+    """A Core SELECT compiled once, its rows decoded by the same result processors Core uses."""
+
+    def __init__(self, statement: sa.Select[Any] | sa.CompoundSelect[Any], engine: Engine) -> None:
+        super().__init__(statement, engine)
+        dialect = engine.dialect
+        columns = statement.selected_columns
+        self._decode = [c.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for c in columns]  # fmt: skip
+
+    def rows(self, cursor: Any, values: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        self.run(cursor, values)
+        decode = self._decode
+        return [
+            tuple(v if p is None or v is None else p(v) for p, v in zip(decode, row, strict=True))
+            for row in cursor.fetchall()
+        ]
 
 
 def _cached(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
