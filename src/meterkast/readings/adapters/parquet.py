@@ -6,7 +6,10 @@ written to a temporary name, fsynced, renamed) names them. A file not in the man
 orphan of an interrupted write: readers ignore it and the next writer removes it.
 
 Each month is encrypted with its own data key (``readings-YYYY-MM`` in the data-key service);
-footers are encrypted too, so even the EAN statistics are unreadable without the key.
+footers are encrypted too, so even the EAN statistics are unreadable without the key. Beside the
+files, each month's serving index (:mod:`.serving`) holds one sealed blob per connection for
+one-EAN reads; it is updated before the manifest names the new file and carries the manifest's
+digest, so a reader can always tell whether the blobs reflect the files it would read.
 """
 
 from __future__ import annotations
@@ -30,10 +33,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pqe
 
+from meterkast.readings.blobs import to_table
+from meterkast.readings.adapters.serving import SERVING, ServingIndex, manifest_token
 from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
 from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
 
 MANIFEST = "manifest.json"
+# Files of a month folder that no manifest lists by design (the serving index and its journal).
+_KEPT = {MANIFEST, SERVING, f"{SERVING}-journal"}
 
 
 def month_key_id(month: date) -> str:
@@ -84,10 +91,17 @@ def _fsync_dir(path: Path) -> None:
 
 
 class EncryptedMonthStore:
-    def __init__(self, root: Path, keys: DataKeyService, row_group_rows: int = 4096) -> None:
+    def __init__(
+        self,
+        root: Path,
+        keys: DataKeyService,
+        row_group_rows: int | None = None,
+    ) -> None:
         self.root = root
         self._keys = keys
         self._row_group_rows = row_group_rows
+        self.serving = ServingIndex(root, keys)
+        self._tokens: dict[date, tuple[object, str]] = {}
         self._new_factory()
         self._open: dict[Path, _OpenFile] = {}
         self._manifests: dict[date, tuple[int, dict[str, list[str]]]] = {}
@@ -134,6 +148,16 @@ class EncryptedMonthStore:
         manifest: dict[str, list[str]] = json.loads(path.read_text()) if path.exists() else {}
         self._manifests[month] = (stamp, manifest)
         return manifest
+
+    def token(self, month: date) -> str:
+        """The digest of the month's manifest (cached with the manifest)."""
+        manifest = self._manifest(month)
+        cached = self._tokens.get(month)
+        if cached is not None and cached[0] is manifest:
+            return cached[1]
+        token = manifest_token(manifest)
+        self._tokens[month] = (manifest, token)
+        return token
 
     def files(self, dataset: Dataset, month: date) -> list[Path]:
         folder = self.root / month_dir_name(month)
@@ -194,7 +218,7 @@ class EncryptedMonthStore:
             table,
             tmp,
             compression="zstd",
-            row_group_size=self._row_group_rows,
+            row_group_size=self._row_group_rows,  # None: PyArrow's default
             encryption_properties=properties,
             write_page_index=False,
         )
@@ -218,9 +242,16 @@ class EncryptedMonthStore:
             table = table.sort_by(_sort_keys(dataset))
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         self._write_file(month, table, name)
-        manifest = {k: list(v) for k, v in self._manifest(month).items()}
+        old = self._manifest(month)
+        manifest = {k: list(v) for k, v in old.items()}
         manifest.setdefault(dataset.value, []).append(name)
+        # Serving blobs first (they name the new manifest's digest), then the manifest.
+        fresh = self.serving.apply(
+            dataset, month, table, manifest_token(old), manifest_token(manifest)
+        )
         self._commit(month, manifest)
+        if not fresh:
+            self.rebuild_serving(month)
 
     def compact(self, dataset: Dataset, month: date) -> None:
         """Merge a month's files into one EAN-sorted file (same rows, every version kept)."""
@@ -231,12 +262,24 @@ class EncryptedMonthStore:
         table = table.sort_by(_sort_keys(dataset))
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         self._write_file(month, table, name)
-        manifest = {k: list(v) for k, v in self._manifest(month).items()}
+        before = self._manifest(month)
+        manifest = {k: list(v) for k, v in before.items()}
         manifest[dataset.value] = [name]
+        fresh = self.serving.retoken(month, manifest_token(before), manifest_token(manifest))
         self._commit(month, manifest)
+        if not fresh:
+            self.rebuild_serving(month)
         for path in old:
             self._open.pop(path, None)
             path.unlink(missing_ok=True)
+
+    def rebuild_serving(self, month: date) -> None:
+        """Rewrite the month's serving blobs from its committed Parquet files (inside writing())."""
+        tables = {dataset: self.read_month(dataset, month) for dataset in Dataset}
+        self.serving.rebuild(month, tables, self.token(month))
+
+    def serving_is_current(self, month: date) -> bool:
+        return self.serving.token(month) == self.token(month)
 
     def remove_orphans(self) -> int:
         """Delete files left by interrupted writes (not named by their month's manifest)."""
@@ -245,7 +288,7 @@ class EncryptedMonthStore:
             folder = self.root / month_dir_name(month)
             committed = {n for names in self._manifest(month).values() for n in names}
             for child in folder.iterdir():
-                if child.name != MANIFEST and child.name not in committed:
+                if child.name not in _KEPT and child.name not in committed:
                     child.unlink(missing_ok=True)
                     removed += 1
         return removed
@@ -310,15 +353,25 @@ class EncryptedMonthStore:
         months: Sequence[date],
         ean: str,
         columns: Sequence[str] | None = None,
+        *,
+        serving: bool = True,
     ) -> pa.Table:
-        """One connection's rows in some months, reading only the row groups that can hold it.
+        """One connection's rows (every version) in some months.
 
-        Files are sorted by EAN, so the row groups holding ``ean`` are found by binary search
-        over the cached per-row-group bounds: the cost does not grow with the connections.
+        A month whose serving blobs are current costs one index lookup and one blob; otherwise
+        (or with ``serving=False``) the Parquet files are read: sorted by EAN, so the row groups
+        holding ``ean`` are found by binary search over the cached per-row-group bounds.
         """
         indices = self._indices(dataset, columns)
+        names = [SCHEMAS[dataset].names[i] for i in indices]
         parts = []
+        served: list[bytes] = []
         for month in months:
+            if serving:
+                payload = self.serving.payload(dataset, month, ean, self.token(month))
+                if payload is not None:
+                    served.append(payload)
+                    continue
             for opened in self._month_files(dataset, month):
                 first = int(np.searchsorted(opened.ean_max, ean, side="left"))
                 end = int(np.searchsorted(opened.ean_min, ean, side="right"))
@@ -332,12 +385,11 @@ class EncryptedMonthStore:
                             list(range(first, end)), column_indices=indices, use_threads=False
                         )
                     )
-        if not parts:
-            schema = SCHEMAS[dataset]
-            fields = [schema.field(c) for c in columns] if columns else list(schema)
-            return pa.schema(fields).empty_table()
-        table = pa.concat_tables(parts)
-        return table.filter(pc.equal(table["ean"], ean))
+        result = [to_table(dataset, ean, served, names)]
+        if parts:
+            table = pa.concat_tables(parts)
+            result.append(table.filter(pc.equal(table["ean"], ean)))
+        return result[0] if len(result) == 1 else pa.concat_tables(result)
 
     def read_eans(
         self,
@@ -377,6 +429,7 @@ class EncryptedMonthStore:
         """
         folder = self.root / month_dir_name(month)
         purging = self.root / f".purging-{month_dir_name(month)}"
+        self.serving.forget(month)
         if folder.exists():
             folder.replace(purging)
             _fsync_dir(self.root)
