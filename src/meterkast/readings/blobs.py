@@ -9,6 +9,7 @@ column copy each, far below the per-column-chunk cost of Parquet for a few dozen
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,7 +56,7 @@ class Groups:
         buffer = memoryview(self.records.tobytes())
         size = self.records.dtype.itemsize
         bounds = (self.starts * size).tolist()
-        return [bytes(buffer[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [bytes(buffer[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def to_records(dataset: Dataset, table: pa.Table) -> np.ndarray:
@@ -90,7 +91,9 @@ def group(dataset: Dataset, table: pa.Table, extra: Sequence[tuple[str, bytes]] 
                 names.append(ean)
         old = [np.frombuffer(payload, dtype=dtype) for _, payload in extra]
         parts += old
-        owners += [np.full(o.size, position[e], np.int64) for (e, _), o in zip(extra, old)]
+        owners += [
+            np.full(o.size, position[e], np.int64) for (e, _), o in zip(extra, old, strict=True)
+        ]
     records = np.concatenate(parts)
     owner = np.concatenate(owners)
     # Sort by EAN text, then time, then version: the rank of each name orders the owners.

@@ -83,6 +83,7 @@ class ReadingsService:
         with self._store.writing():
             eans = sorted(set(incoming["ean"].to_pylist()))
             months = self._months_of(incoming["start"])
+            self._store.repair_serving(months)
             existing = self._existing(Dataset.INTERVAL, eans, months)
             facts = self._facts.lookup(eans)
             status, version, reasons = decide_intervals(incoming, existing, facts)
@@ -111,6 +112,7 @@ class ReadingsService:
         with self._store.writing():
             eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
+            self._store.repair_serving(months)
             existing = to_columns(dataset, self._existing(dataset, eans, months))
             facts = self._facts.lookup(eans)
             decision = decide(
@@ -171,12 +173,14 @@ class ReadingsService:
         *,
         all_versions: bool = False,
         columns: Sequence[str] | None = None,
+        serving: bool = True,
     ) -> pa.Table:
         """One connection's daily readings between two days (inclusive), oldest first.
 
-        ``columns`` narrows what is read (each column is one more read per month file);
-        ``ean``, ``day`` and ``version`` are always included. The default latest view leaves
-        out only the intake time.
+        ``columns`` narrows what is returned; ``ean``, ``day`` and ``version`` are always
+        included. The default latest view leaves out only the intake time. Reads come from the
+        serving blobs (one per month); ``serving=False`` reads the Parquet files instead (the
+        same answer, slower: for checks and diagnosis).
         """
         months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
         names = SCHEMAS[dataset].names
@@ -185,19 +189,21 @@ class ReadingsService:
             names = [c for c in names if c in wanted]
         elif not all_versions:
             names = [c for c in names if c != "recorded_at"]
-        table = self._store.read_ean(dataset, months, ean, names)
+        table = self._store.read_ean(dataset, months, ean, names, serving=serving)
         table = table.filter(
             pc.and_(pc.greater_equal(table["day"], first), pc.less_equal(table["day"], last))
         )
         return one_connection(table, "day", latest_only=not all_versions)
 
-    def intervals(self, ean: str, start: datetime, end: datetime) -> pa.Table:
+    def intervals(
+        self, ean: str, start: datetime, end: datetime, *, serving: bool = True
+    ) -> pa.Table:
         months = [
             m
             for m in self._store.months()
             if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
         ]
-        table = self._store.read_ean(Dataset.INTERVAL, months, ean)
+        table = self._store.read_ean(Dataset.INTERVAL, months, ean, serving=serving)
         table = table.filter(
             pc.and_(pc.greater_equal(table["start"], start), pc.less(table["start"], end))
         )
@@ -225,6 +231,25 @@ class ReadingsService:
 
     def months(self) -> list[date]:
         return self._store.months()
+
+    def rebuild_serving(self, months: Sequence[date] | None = None) -> list[date]:
+        """Rewrite the serving blobs of ``months`` (default: every stored month) from their
+        Parquet files; returns the months rebuilt."""
+        with self._store.writing():
+            chosen = self._store.months() if months is None else [first_of_month(m) for m in months]
+            stored = set(self._store.months())
+            rebuilt = [m for m in chosen if m in stored]
+            for month in rebuilt:
+                self._store.rebuild_serving(month)
+        return rebuilt
+
+    def repair_serving(self) -> list[date]:
+        """Rebuild only the months whose serving blobs do not reflect their files."""
+        with self._store.writing():
+            return self._store.repair_serving(self._store.months())
+
+    def serving_is_current(self, month: date) -> bool:
+        return self._store.serving_is_current(first_of_month(month))
 
     def compact(self, month: date) -> None:
         with self._store.writing():

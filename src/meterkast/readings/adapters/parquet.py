@@ -33,8 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pqe
 
-from meterkast.readings.blobs import to_table
 from meterkast.readings.adapters.serving import SERVING, ServingIndex, manifest_token
+from meterkast.readings.blobs import to_table
 from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
 from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
 
@@ -280,6 +280,15 @@ class EncryptedMonthStore:
 
     def serving_is_current(self, month: date) -> bool:
         return self.serving.token(month) == self.token(month)
+
+    def repair_serving(self, months: Sequence[date]) -> list[date]:
+        """Rebuild the serving blobs of those stored ``months`` that do not reflect their
+        manifest (a crash between the two commits; a month older than the serving layout)."""
+        stored = set(self.months())
+        stale = [m for m in months if m in stored and not self.serving_is_current(m)]
+        for month in stale:
+            self.rebuild_serving(month)
+        return stale
 
     def remove_orphans(self) -> int:
         """Delete files left by interrupted writes (not named by their month's manifest)."""

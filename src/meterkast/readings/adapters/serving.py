@@ -40,8 +40,7 @@ _SCHEMA = (
     " tag BLOB PRIMARY KEY, dataset TEXT NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID",
 )
 _READ = (
-    "SELECT (SELECT value FROM meta WHERE key = 'token'),"
-    " (SELECT sealed FROM blobs WHERE tag = ?)"
+    "SELECT (SELECT value FROM meta WHERE key = 'token'), (SELECT sealed FROM blobs WHERE tag = ?)"
 )
 _CHUNK = 900  # SQLite's default limit on bound parameters is 999
 
@@ -76,7 +75,7 @@ class ServingIndex:
     def __init__(self, root: Path, keys: DataKeyService) -> None:
         self.root = root
         self._keys = keys
-        self._readers: dict[date, tuple[sqlite3.Connection, threading.Lock]] = {}
+        self._readers: dict[date, tuple[int, sqlite3.Connection, threading.Lock]] = {}
         self._guard = threading.Lock()
 
     def path(self, month: date) -> Path:
@@ -85,16 +84,23 @@ class ServingIndex:
     # -- reading ----------------------------------------------------------------------------
 
     def _reader(self, month: date) -> tuple[sqlite3.Connection, threading.Lock] | None:
+        """The month's cached read connection, reopened when the file was replaced."""
+        path = self.path(month)
+        try:
+            inode = path.stat().st_ino
+        except FileNotFoundError:
+            self.forget(month)
+            return None
         with self._guard:
             cached = self._readers.get(month)
+            if cached is not None and cached[0] == inode:
+                return cached[1], cached[2]
             if cached is not None:
-                return cached
-            path = self.path(month)
-            if not path.exists():
-                return None
-            opened = (_connect(path), threading.Lock())
-            self._readers[month] = opened
-            return opened
+                with cached[2]:
+                    cached[1].close()
+            connection, lock = _connect(path), threading.Lock()
+            self._readers[month] = (inode, connection, lock)
+            return connection, lock
 
     def _failed(self, month: date, error: DomainError) -> DomainError:
         """Name the real cause when the month key is gone (destroyed by retention)."""
@@ -206,7 +212,8 @@ class ServingIndex:
                 key_id, [s for _, s in found], [_associated(dataset, month, t) for t, _ in found]
             )
             extra = [(by_tag[t], p) for (t, _), p in zip(found, opened, strict=True)]
-        self._write(connection, dataset, month, group(dataset, table, extra), dict(zip(eans, tags)))
+        known = dict(zip(eans, tags, strict=True))
+        self._write(connection, dataset, month, group(dataset, table, extra), known)
 
     def _write(
         self,
@@ -234,7 +241,8 @@ class ServingIndex:
         with self._guard:
             cached = self._readers.pop(month, None)
         if cached is not None:
-            cached[0].close()
+            with cached[2]:
+                cached[1].close()
 
 
 def _stored_token(connection: sqlite3.Connection) -> str:
