@@ -75,35 +75,67 @@ def to_records(dataset: Dataset, table: pa.Table) -> np.ndarray:
     return records
 
 
-def group(dataset: Dataset, table: pa.Table, extra: Sequence[tuple[str, bytes]] = ()) -> Groups:
-    """Group ``table``'s rows, plus already-encoded ``(ean, payload)`` pairs, by connection."""
+def group(dataset: Dataset, table: pa.Table) -> Groups:
+    """Group ``table``'s rows by connection, each in (time, version) order."""
     time = TIME_COLUMN[dataset]
-    dtype = RECORDS[dataset]
     encoded = pc.dictionary_encode(table["ean"]).combine_chunks()
     names = encoded.dictionary.to_pylist()
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    parts, owners = [to_records(dataset, table)], [codes]
-    if extra:
-        position = {ean: i for i, ean in enumerate(names)}
-        for ean, _ in extra:
-            if ean not in position:
-                position[ean] = len(names)
-                names.append(ean)
-        old = [np.frombuffer(payload, dtype=dtype) for _, payload in extra]
-        parts += old
-        owners += [
-            np.full(o.size, position[e], np.int64) for (e, _), o in zip(extra, old, strict=True)
-        ]
-    records = np.concatenate(parts)
-    owner = np.concatenate(owners)
+    owner = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    records = to_records(dataset, table)
     # Sort by EAN text, then time, then version: the rank of each name orders the owners.
     rank = np.argsort(np.argsort(np.array(names, dtype=str), kind="stable"), kind="stable")
-    order = np.lexsort((records["version"], records[time], rank[owner]))
-    records, owner = records[order], owner[order]
+    key = rank[owner]
+    if not _ordered(key, records[time], records["version"]):
+        order = np.lexsort((records["version"], records[time], key))
+        records, owner = records[order], owner[order]
+    if owner.size == 0:
+        return Groups([], records, np.zeros(1, np.int64))
     cuts = np.flatnonzero(owner[1:] != owner[:-1]) + 1
     starts = np.concatenate([[0], cuts, [owner.size]]).astype(np.int64)
-    eans = [names[i] for i in owner[starts[:-1]].tolist()] if owner.size else []
-    return Groups(eans, records, starts if owner.size else np.zeros(1, np.int64))
+    return Groups([names[i] for i in owner[starts[:-1]].tolist()], records, starts)
+
+
+def _ordered(key: np.ndarray, time: np.ndarray, version: np.ndarray) -> bool:
+    """Whether rows already come in (key, time, version) order (history and bulk intake do)."""
+    if key.size < 2:
+        return True
+    dk, dt, dv = np.diff(key), np.diff(time.astype(np.int64)), np.diff(version.astype(np.int64))
+    return bool(np.all((dk > 0) | ((dk == 0) & ((dt > 0) | ((dt == 0) & (dv > 0))))))
+
+
+# The last row (highest day, then version) of each connection in a month, with its EAN as a
+# number: what intake needs to check the next reading without reading the month's rows.
+SUMMARY = {
+    dataset: np.dtype(
+        [("ean", "<i8"), *((n, RECORDS[dataset][n]) for n in RECORDS[dataset].names or ())]
+    )
+    for dataset in (Dataset.ELECTRICITY_DAILY, Dataset.GAS_DAILY)
+}
+
+
+def last_rows(dataset: Dataset, groups: Groups) -> np.ndarray:
+    """Each connection's last record of ``groups`` (they are in time, version order)."""
+    summary = np.empty(len(groups.eans), dtype=SUMMARY[dataset])
+    if not groups.eans:
+        return summary
+    last = groups.records[groups.starts[1:] - 1]
+    for name in RECORDS[dataset].names or ():
+        summary[name] = last[name]
+    summary["ean"] = np.array(groups.eans, dtype=np.int64) if groups.eans else []
+    return summary
+
+
+def merge_last(dataset: Dataset, parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The last row per EAN over several summaries."""
+    rows = np.concatenate([np.asarray(p, dtype=SUMMARY[dataset]) for p in parts])
+    if rows.size == 0:
+        return rows
+    order = np.lexsort((rows["version"], rows[TIME_COLUMN[dataset]], rows["ean"]))
+    rows = rows[order]
+    keep = np.ones(rows.size, dtype=bool)
+    keep[:-1] = rows["ean"][1:] != rows["ean"][:-1]
+    result: np.ndarray = rows[keep]
+    return result
 
 
 def to_table(

@@ -14,7 +14,9 @@ import pyarrow.compute as pc
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.codes import Product
 from meterkast.readings.adapters.parquet import EncryptedMonthStore
+from meterkast.readings.anchors import Anchors, from_summaries
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
+from meterkast.readings.columns import DailyColumns, concat
 from meterkast.readings.frames import (
     REGISTERS,
     electricity_table,
@@ -62,11 +64,16 @@ class ReadingsService:
         facts: ConnectionFacts,
         clock: Clock,
         retention_months: int = 24,
+        *,
+        use_summaries: bool = True,
     ) -> None:
         self._store = store
         self._facts = facts
         self._clock = clock
         self.retention_months = retention_months
+        # Validate forward readings against the months' summaries of last rows (same decision,
+        # without reading the months); False reads the stored rows for every connection.
+        self.use_summaries = use_summaries
 
     # -- intake (ReadingsSink) --------------------------------------------------------------
 
@@ -113,7 +120,7 @@ class ReadingsService:
             eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
             self._store.repair_serving(months)
-            existing = to_columns(dataset, self._existing(dataset, eans, months))
+            existing = self._stored_for(dataset, incoming, eans, months)
             facts = self._facts.lookup(eans)
             decision = decide(
                 PRODUCT[dataset],
@@ -277,6 +284,36 @@ class ReadingsService:
         return PurgeResult(purged, len(purged))
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _stored_for(
+        self, dataset: Dataset, incoming: DailyColumns, eans: list[str], months: list[date]
+    ) -> DailyColumns:
+        """The stored rows validation compares the batch with (see :mod:`.anchors`)."""
+        anchors = self._anchors(dataset, incoming, months)
+        if anchors is None:
+            return to_columns(dataset, self._existing(dataset, eans, months))
+        if anchors.others.size == 0:
+            return anchors.rows
+        others = [f"{code:018d}" for code in anchors.others.tolist()]
+        return concat([anchors.rows, to_columns(dataset, self._existing(dataset, others, months))])
+
+    def _anchors(
+        self, dataset: Dataset, incoming: DailyColumns, months: list[date]
+    ) -> Anchors | None:
+        """Anchors from the summaries of the months validation would read, or None when a
+        month after the batch is stored or a summary is missing (then read the rows)."""
+        stored = self._store.months()
+        if not self.use_summaries or (stored and stored[-1] > months[-1]):
+            return None
+        oldest = add_months(months[0], -(LOOKBACK_MONTHS + 1))  # the window and its lookback
+        summaries = []
+        for month in stored:
+            if month >= oldest:
+                rows = self._store.last_rows(dataset, month)
+                if rows is None:
+                    return None
+                summaries.append(rows)
+        return from_summaries(dataset, REGISTERS[dataset], summaries, incoming)
 
     def _existing(self, dataset: Dataset, eans: list[str], months: list[date]) -> pa.Table:
         """Stored rows (all versions) of ``eans`` in ``months`` plus one month either side, and

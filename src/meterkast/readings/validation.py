@@ -41,6 +41,7 @@ CUSTOMER_FACTOR = 3.0
 CUSTOMER_MARGIN = 0.05
 UNIT_PER_ANNUAL = {Product.ELECTRICITY: 1000.0, Product.GAS: 1000.0}  # kWh->Wh, m3->dm3
 
+SHARES_ORIGIN = np.datetime64("2000-01-01")
 NEW, DUPLICATE, REJECTED = 0, 1, 2
 ESTIMATED = ReadingQuality.ESTIMATED.value
 CUSTOMER = ReadingSource.CUSTOMER.value
@@ -172,7 +173,9 @@ def decide(
         existing.day.max() if len(existing) else np.datetime64("1970-01-01"),
     )
     profile = product_shares(product, export_rows, registers=incoming.registers.shape[0])
-    shares = [Shares(first_day, last_day, s) for s in profile]
+    # A fixed origin: a span's share (a difference of cumulative sums) then does not depend on
+    # which other rows happen to be in the batch, to the last bit (estimates are floored).
+    shares = [Shares(min(SHARES_ORIGIN, first_day), last_day, s) for s in profile]
     measured_stored = existing.quality != ReadingQuality.ESTIMATED.value
     for _round in range(10):
         candidates = np.flatnonzero(status == NEW)

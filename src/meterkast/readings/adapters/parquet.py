@@ -265,7 +265,9 @@ class EncryptedMonthStore:
         before = self._manifest(month)
         manifest = {k: list(v) for k, v in before.items()}
         manifest[dataset.value] = [name]
-        fresh = self.serving.retoken(month, manifest_token(before), manifest_token(manifest))
+        fresh = self.serving.replace(
+            dataset, month, table, manifest_token(before), manifest_token(manifest)
+        )
         self._commit(month, manifest)
         if not fresh:
             self.rebuild_serving(month)
@@ -277,6 +279,10 @@ class EncryptedMonthStore:
         """Rewrite the month's serving blobs from its committed Parquet files (inside writing())."""
         tables = {dataset: self.read_month(dataset, month) for dataset in Dataset}
         self.serving.rebuild(month, tables, self.token(month))
+
+    def last_rows(self, dataset: Dataset, month: date) -> np.ndarray | None:
+        """Each connection's last row in ``month`` from the serving summary (None: unknown)."""
+        return self.serving.last_rows(dataset, month, self.token(month))
 
     def serving_is_current(self, month: date) -> bool:
         return self.serving.token(month) == self.token(month)
