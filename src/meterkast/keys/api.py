@@ -153,7 +153,7 @@ class DataKeyService(Protocol):
         ...
 
     def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
-        """A keyed 16-byte tag (HMAC-SHA256, truncated) of each message under a key derived
+        """A keyed 16-byte tag (keyed BLAKE2b, RFC 7693) of each message under a key derived
         from ``key_id``: an index key that says nothing without the data key."""
         ...
 

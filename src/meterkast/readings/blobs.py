@@ -65,18 +65,21 @@ def to_records(dataset: Dataset, table: pa.Table) -> np.ndarray:
     records = np.empty(table.num_rows, dtype=dtype)
     for name in dtype.names or ():
         column = table[name]
-        if name in CODES:
-            codes = pc.index_in(column, value_set=CODES[name])
+        if name in CODES:  # a handful of distinct values: map the dictionary, not the rows
+            encoded = pc.dictionary_encode(column).combine_chunks()
+            codes = pc.index_in(encoded.dictionary, value_set=CODES[name])
             if codes.null_count:
                 raise InvalidValueError(f"unknown {name} code in the readings")
-            records[name] = codes.to_numpy()
+            indices = encoded.indices.to_numpy(zero_copy_only=False)
+            records[name] = codes.to_numpy(zero_copy_only=False)[indices]
         else:
             records[name] = column.cast(_STORAGE[dtype[name].str.replace("|", "")]).to_numpy()
     return records
 
 
-def group(dataset: Dataset, table: pa.Table) -> Groups:
-    """Group ``table``'s rows by connection, each in (time, version) order."""
+def group(dataset: Dataset, table: pa.Table, *, ordered: bool = False) -> Groups:
+    """Group ``table``'s rows by connection, each in (time, version) order; ``ordered``
+    says the rows already come sorted by (EAN, time, version), as the store writes them."""
     time = TIME_COLUMN[dataset]
     encoded = pc.dictionary_encode(table["ean"]).combine_chunks()
     names = encoded.dictionary.to_pylist()
@@ -85,7 +88,7 @@ def group(dataset: Dataset, table: pa.Table) -> Groups:
     # Sort by EAN text, then time, then version: the rank of each name orders the owners.
     rank = np.argsort(np.argsort(np.array(names, dtype=str), kind="stable"), kind="stable")
     key = rank[owner]
-    if not _ordered(key, records[time], records["version"]):
+    if not ordered and not _ordered(key, records[time], records["version"]):
         order = np.lexsort((records["version"], records[time], key))
         records, owner = records[order], owner[order]
     if owner.size == 0:

@@ -115,7 +115,6 @@ class ReadingsService:
             rejected += [(int(i), "ean must be 18 digits") for i in np.flatnonzero(~valid)]
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
         incoming = to_columns(dataset, table)
-        captured = table["captured_at"].to_numpy() if dataset is Dataset.GAS_DAILY else None
         with self._store.writing():
             eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
@@ -134,11 +133,7 @@ class ReadingsService:
             accepted = incoming.take(keep)
             accepted.version = decision.version[keep]
             now = self._clock()
-            parts = [
-                from_columns(
-                    dataset, accepted, now, captured[keep] if captured is not None else None
-                )
-            ]
+            parts = [_accepted_rows(dataset, table, keep, accepted.version, now)]
             estimates = decision.estimates
             if estimates is not None and len(estimates):
                 parts.append(from_columns(dataset, estimates, now))
@@ -365,6 +360,20 @@ class ReadingsService:
             self._store.append(dataset, month_start, part, presorted=presorted)
             if len(self._store.files(dataset, month_start)) > COMPACT_AFTER_FILES:
                 self._store.compact(dataset, month_start)
+
+
+def _accepted_rows(
+    dataset: Dataset, table: pa.Table, keep: np.ndarray, version: np.ndarray, now: datetime
+) -> pa.Table:
+    """The accepted incoming rows in the stored schema, with their version and intake time
+    (taken from the incoming table itself: no round trip through numpy strings)."""
+    schema = SCHEMAS[dataset]
+    rows = table if keep.size == table.num_rows else table.take(pa.array(keep))
+    stamp = np.datetime64(now.astimezone(UTC).replace(tzinfo=None), "us")
+    columns = {name: rows[name] for name in schema.names if name not in ("version", "recorded_at")}
+    columns["version"] = pa.array(version.astype(np.int16))
+    columns["recorded_at"] = pa.array(np.full(rows.num_rows, stamp))
+    return pa.table({name: columns[name] for name in schema.names}).cast(schema)
 
 
 def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:
