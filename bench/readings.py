@@ -30,6 +30,7 @@ from meterkast.readings.adapters.facts import StaticConnectionFacts
 from meterkast.readings.adapters.parquet import EncryptedMonthStore
 from meterkast.readings.adapters.serving import _READ as READ
 from meterkast.readings.adapters.serving import _SCHEMA as SCHEMA
+from meterkast.readings.adapters.serving import SERVING
 from meterkast.readings.history import synthesise_electricity
 from meterkast.readings.ports import ConnectionFact, DataKeyService
 from meterkast.readings.schema import Dataset
@@ -250,12 +251,27 @@ def run(scale: str) -> None:
             purged = target.purge(as_of=add_months(FIRST, 25))  # the oldest month only
             timings[count] = time.perf_counter() - t0
             assert purged.months == [FIRST]  # noqa: S101
+        # What grows with the month's size is only the file system freeing the deleted bytes:
+        # time the deletion of a month folder ten times the size just purged (real bytes).
+        scaled = folder / "scaled" / ".purging-2024-11"
+        scaled.mkdir(parents=True)
+        chunk = os.urandom(1 << 20)
+        with (scaled / SERVING).open("wb") as handle:
+            for _ in range(int(sizes[n][1] * 10)):
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        t0 = time.perf_counter()
+        shutil.rmtree(scaled)
+        deletion = time.perf_counter() - t0
         print(
             f"purge one month: {timings[n] * 1000:.0f} ms at {n:,}, {timings[small] * 1000:.0f} ms "
             f"at {small:,} (one folder of {sizes[n][0]} / {sizes[small][0]} files, "
             f"{sizes[n][1]:,.0f} / {sizes[small][1]:,.0f} MB, and one key; the work is a rename, "
             f"a key destruction and an unlink per file); projected at 1,000,000: "
-            f"{max(timings.values()) * 1000:.0f} ms (target <= 1000 ms)"
+            f"{max(timings.values()) * 1000 + deletion * 1000:.0f} ms, of which deleting a "
+            f"{sizes[n][1] * 10:,.0f} MB folder (measured) {deletion * 1000:.0f} ms "
+            "(target <= 1000 ms)"
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
