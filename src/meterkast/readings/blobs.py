@@ -77,9 +77,9 @@ def to_records(dataset: Dataset, table: pa.Table) -> np.ndarray:
     return records
 
 
-def group(dataset: Dataset, table: pa.Table, *, ordered: bool = False) -> Groups:
-    """Group ``table``'s rows by connection, each in (time, version) order; ``ordered``
-    says the rows already come sorted by (EAN, time, version), as the store writes them."""
+def group(dataset: Dataset, table: pa.Table) -> Groups:
+    """Group ``table``'s rows by connection, each in (time, version) order (rows that already
+    come in that order, as the store writes them, are not sorted again)."""
     time = TIME_COLUMN[dataset]
     encoded = pc.dictionary_encode(table["ean"]).combine_chunks()
     names = encoded.dictionary.to_pylist()
@@ -88,7 +88,7 @@ def group(dataset: Dataset, table: pa.Table, *, ordered: bool = False) -> Groups
     # Sort by EAN text, then time, then version: the rank of each name orders the owners.
     rank = np.argsort(np.argsort(np.array(names, dtype=str), kind="stable"), kind="stable")
     key = rank[owner]
-    if not ordered and not _ordered(key, records[time], records["version"]):
+    if not _ordered(key, records[time], records["version"]):
         order = np.lexsort((records["version"], records[time], key))
         records, owner = records[order], owner[order]
     if owner.size == 0:

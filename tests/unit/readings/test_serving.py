@@ -185,3 +185,21 @@ def test_a_connection_without_rows_in_a_month_reads_empty(service: ReadingsServi
     assert empty.num_rows == 0
     assert empty.schema == service.daily(Dataset.GAS_DAILY, E1, *FAR, serving=False).schema
     assert isinstance(empty, pa.Table)
+
+
+def test_compaction_leaves_one_segment_per_connection_and_the_same_answers(
+    service: ReadingsService, tmp_path: Path
+) -> None:
+    for d in range(10):  # ten intakes into one month: more than 8 files, so it is compacted
+        rows = [
+            ElectricityDaily(ean, START + timedelta(days=d), 6_000 * d + i, 0, 0, 0)
+            for i, ean in enumerate((E1, E2))
+        ]
+        service.add_electricity_daily(rows)
+    january = date(2026, 1, 1)
+    assert len(service._store.files(Dataset.ELECTRICITY_DAILY, january)) == 2  # 9 -> 1, +1
+    assert service.serving_is_current(january)
+    with sqlite3.connect(tmp_path / "readings" / "2026-01" / SERVING) as connection:
+        counts = connection.execute("SELECT count(*) FROM blobs GROUP BY tag").fetchall()
+    assert counts == [(2,), (2,)]  # one segment from the compaction, one from the last intake
+    assert both_paths_agree(service, [E1, E2]) == 4 * 10  # two EANs, latest and all versions

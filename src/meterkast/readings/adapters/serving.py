@@ -219,7 +219,7 @@ class ServingIndex:
             if _stored_token(connection) != before:
                 return False
             if table.num_rows:
-                groups = group(dataset, table, ordered=True)  # the store sorted it
+                groups = group(dataset, table)  # checks the order, sorts if needed
                 self._write(connection, dataset, month, groups, _next_segment(connection))
                 self._summarise(connection, dataset, month, groups, fold=True)
             _set_token(connection, after)
