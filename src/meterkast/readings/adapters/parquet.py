@@ -14,16 +14,13 @@ digest, so a reader can always tell whether the blobs reflect the files it would
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import json
 import os
 import secrets
 import shutil
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -33,61 +30,23 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pqe
 
+from meterkast.readings.adapters.parquet_files import (
+    KmsClient,
+    OpenFile,
+    fsync_dir,
+    month_dir_name,
+    month_key_id,
+    open_file,
+    sort_keys,
+)
 from meterkast.readings.adapters.serving import SERVING, ServingIndex, manifest_token
 from meterkast.readings.blobs import to_table
-from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
-from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
+from meterkast.readings.ports import DataKeyService
+from meterkast.readings.schema import SCHEMAS, Dataset
 
 MANIFEST = "manifest.json"
 # Files of a month folder that no manifest lists by design (the serving index and its journal).
 _KEPT = {MANIFEST, SERVING, f"{SERVING}-journal"}
-
-
-def month_key_id(month: date) -> str:
-    return f"readings-{month:%Y-%m}"
-
-
-def month_dir_name(month: date) -> str:
-    return f"{month:%Y-%m}"
-
-
-class _KmsClient(pqe.KmsClient):  # type: ignore[misc]  # pyarrow ships no stubs
-    """Bridges PyArrow's KMS calls to the data-key service (the month key is the master key)."""
-
-    def __init__(self, keys: DataKeyService) -> None:
-        super().__init__()
-        self._keys = keys
-
-    def wrap_key(self, key_bytes: bytes, master_key_identifier: str) -> str:
-        wrapped = self._keys.data_key_wrap(master_key_identifier, key_bytes)
-        return base64.b64encode(wrapped).decode("ascii")
-
-    def unwrap_key(self, wrapped_key: str | bytes, master_key_identifier: str) -> bytes:
-        return self._keys.data_key_unwrap(master_key_identifier, base64.b64decode(wrapped_key))
-
-
-@dataclass
-class _OpenFile:
-    """An opened file with its decrypted footer and per-row-group EAN bounds (kept in memory)."""
-
-    parquet: pq.ParquetFile
-    ean_min: np.ndarray
-    ean_max: np.ndarray
-    # A ParquetFile is not safe for concurrent reads (the API serves requests on a thread
-    # pool): one reader at a time per file; different files are still read in parallel.
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _sort_keys(dataset: Dataset) -> list[tuple[str, str]]:
-    return [("ean", "ascending"), (TIME_COLUMN[dataset], "ascending"), ("version", "ascending")]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class EncryptedMonthStore:
@@ -103,14 +62,14 @@ class EncryptedMonthStore:
         self.serving = ServingIndex(root, keys)
         self._tokens: dict[date, tuple[object, str]] = {}
         self._new_factory()
-        self._open: dict[Path, _OpenFile] = {}
+        self._open: dict[Path, OpenFile] = {}
         self._manifests: dict[date, tuple[int, dict[str, list[str]]]] = {}
         self._months: tuple[int, list[date]] | None = None
-        self._file_lists: dict[tuple[Dataset, date], tuple[object, list[_OpenFile]]] = {}
+        self._file_lists: dict[tuple[Dataset, date], tuple[object, list[OpenFile]]] = {}
 
     def _new_factory(self) -> None:
         keys = self._keys
-        self._factory = pqe.CryptoFactory(lambda _config: _KmsClient(keys))
+        self._factory = pqe.CryptoFactory(lambda _config: KmsClient(keys))
         self._kms = pqe.KmsConnectionConfig()
         self._decryption = self._factory.file_decryption_properties(
             self._kms, pqe.DecryptionConfiguration(cache_lifetime=timedelta(minutes=10))
@@ -172,7 +131,7 @@ class EncryptedMonthStore:
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(folder / MANIFEST)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         self._manifests.pop(month, None)
         if new_month:  # touch the store folder so every reader's month list refreshes
             marker = self.root / ".months"
@@ -239,7 +198,7 @@ class EncryptedMonthStore:
         """
         table = table.cast(SCHEMAS[dataset])
         if not presorted:
-            table = table.sort_by(_sort_keys(dataset))
+            table = table.sort_by(sort_keys(dataset))
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         self._write_file(month, table, name)
         old = self._manifest(month)
@@ -259,7 +218,7 @@ class EncryptedMonthStore:
         if len(old) <= 1:
             return
         table = self.read_month(dataset, month)
-        table = table.sort_by(_sort_keys(dataset))
+        table = table.sort_by(sort_keys(dataset))
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         self._write_file(month, table, name)
         before = self._manifest(month)
@@ -310,7 +269,7 @@ class EncryptedMonthStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _month_files(self, dataset: Dataset, month: date) -> list[_OpenFile]:
+    def _month_files(self, dataset: Dataset, month: date) -> list[OpenFile]:
         """The opened files of a month, cached for as long as its manifest is unchanged."""
         manifest = self._manifest(month)
         cached = self._file_lists.get((dataset, month))
@@ -320,26 +279,11 @@ class EncryptedMonthStore:
         self._file_lists[(dataset, month)] = (manifest, opened)
         return opened
 
-    def _opened(self, path: Path) -> _OpenFile:
+    def _opened(self, path: Path) -> OpenFile:
         cached = self._open.get(path)
         if cached is not None:
             return cached
-        try:
-            parquet = pq.ParquetFile(path, decryption_properties=self._decryption)
-        except OSError:
-            # PyArrow wraps the KMS client's refusal; name the real cause when it is the key.
-            key_id = f"readings-{path.parent.name}"
-            if not self._keys.has_data_key(key_id):
-                raise DataKeyUnavailableError(key_id) from None
-            raise
-        meta = parquet.metadata
-        ean_index = meta.schema.names.index("ean")
-        mins, maxs = [], []
-        for i in range(meta.num_row_groups):
-            stats = meta.row_group(i).column(ean_index).statistics
-            mins.append(stats.min)
-            maxs.append(stats.max)
-        opened = _OpenFile(parquet, np.array(mins, dtype="U32"), np.array(maxs, dtype="U32"))
+        opened = open_file(path, self._decryption, self._keys)
         self._open[path] = opened
         return opened
 
@@ -447,7 +391,7 @@ class EncryptedMonthStore:
         self.serving.forget(month)
         if folder.exists():
             folder.replace(purging)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         self._finish(purging)
         self._manifests.pop(month, None)
         self._months = None
