@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives.keywrap import (
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from meterkast.kernel.errors import ConflictError
+from meterkast.keys.datakeys import DerivedKeys
 from meterkast.readings.ports import DataKeyUnavailableError
 
 
@@ -30,6 +32,7 @@ class FakeDataKeyService:
         self._master = secrets.token_bytes(32)
         self._wrapped: dict[str, bytes] = {}
         self._destroyed: set[str] = set()
+        self._derived: dict[str, DerivedKeys] = {}
         if path is not None and path.exists():
             stored = json.loads(path.read_text())
             self._master = bytes.fromhex(stored["master"])
@@ -57,8 +60,29 @@ class FakeDataKeyService:
         except InvalidUnwrap:
             raise DataKeyUnavailableError(key_id) from None
 
+    def data_key_seal(
+        self, key_id: str, plaintexts: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return self._derived_keys(key_id).seal(plaintexts, associated)
+
+    def data_key_open(
+        self, key_id: str, sealed: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return self._derived_keys(key_id).open(sealed, associated)
+
+    def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
+        return self._derived_keys(key_id).tags(messages)
+
+    def _derived_keys(self, key_id: str) -> DerivedKeys:
+        derived = self._derived.get(key_id)
+        if derived is None or key_id not in self._wrapped:
+            derived = DerivedKeys(self._data_key(key_id))  # raises once the key is destroyed
+            self._derived[key_id] = derived
+        return derived
+
     def destroy_data_key(self, key_id: str) -> None:
         with self._lock:
+            self._derived.pop(key_id, None)
             if self._wrapped.pop(key_id, None) is not None:
                 self._destroyed.add(key_id)
                 self._save()

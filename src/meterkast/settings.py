@@ -106,10 +106,11 @@ class ReadingsSettings(BaseSettings):
         ge=1,
         description="Months of readings kept; older months are purged and their keys destroyed.",
     )
-    readings_row_group_rows: int = Field(
-        default=1024,
+    readings_row_group_rows: int | None = Field(
+        default=None,
         ge=256,
-        description="Rows per Parquet row group: small groups make one connection's read cheap.",
+        description="Rows per Parquet row group; default PyArrow's (one-connection reads use "
+        "the serving blobs, so the files need no small groups).",
     )
 
     def resolved_dir(self, home: Path) -> Path:

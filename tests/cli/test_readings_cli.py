@@ -97,3 +97,19 @@ def test_readings_dir_setting_moves_the_store(
         assert state.readings_settings.readings_retention_months == 24
     finally:
         app_state.cache_clear()
+
+
+def test_rebuild_serving_rewrites_the_blobs_of_a_month(runner: CliRunner, tmp_path: Path) -> None:
+    csv_file = tmp_path / "manual.csv"
+    csv_file.write_text(
+        f"ean,day,import_t1_wh,import_t2_wh,export_t1_wh,export_t2_wh\n{EAN},2026-01-01,1,1,0,0\n"
+    )
+    assert runner.invoke(app, ["readings", "import", str(csv_file)]).exit_code == 0
+    stale = runner.invoke(app, ["readings", "rebuild-serving", "--stale-only"])
+    assert stale.exit_code == 0 and "rebuilt serving blobs: none" in stale.stdout
+    result = runner.invoke(app, ["readings", "rebuild-serving", "--month", "2026-01"])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt serving blobs: 2026-01" in result.stdout
+    assert app_state().readings.serving_is_current(date(2026, 1, 1))
+    bad = runner.invoke(app, ["readings", "rebuild-serving", "--month", "Jan"])
+    assert bad.exit_code != 0

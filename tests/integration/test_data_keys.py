@@ -13,6 +13,7 @@ from meterkast.db.migrate import upgrade
 from meterkast.dlms import DlmsError
 from meterkast.kernel.errors import ConflictError, InvalidValueError, NotFoundError
 from meterkast.keys.adapters.master_key import LocalKeyEncryptionProvider
+from meterkast.keys.api import SealedDataRejectedError
 from meterkast.keys.datakeys import DataKeyDestroyedError, DataKeys
 
 KEK = LocalKeyEncryptionProvider(os.urandom(32), "test")
@@ -77,3 +78,28 @@ def test_destroyed_key_leaves_no_bytes_in_the_sqlite_files(tmp_path: Path) -> No
     engine.dispose()
     blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("k.db"))
     assert seen and seen[0] not in blob
+
+
+def test_seal_open_and_tag_stay_inside_the_service_and_die_with_the_key(engine: Engine) -> None:
+    keys = DataKeys(engine, KEK, clock)
+    keys.create_data_key("readings-2024-02")
+    keys.create_data_key("readings-2024-03")
+    sealed = keys.data_key_seal("readings-2024-02", [b"rows", b"more rows"], [b"a", b"b"])
+    assert all(b"rows" not in s for s in sealed)
+    assert len(sealed[0]) == 12 + 4 + 16  # nonce, ciphertext, authentication tag
+    again = DataKeys(engine, KEK, clock)  # another process derives the same keys
+    assert again.data_key_open("readings-2024-02", sealed, [b"a", b"b"]) == [b"rows", b"more rows"]
+    with pytest.raises(SealedDataRejectedError):
+        again.data_key_open("readings-2024-02", sealed[:1], [b"b"])  # wrong associated data
+    with pytest.raises(SealedDataRejectedError):
+        again.data_key_open("readings-2024-03", sealed[:1], [b"a"])  # another month's key
+    tags = keys.data_key_tags("readings-2024-02", [b"e1", b"e2"])
+    assert tags == again.data_key_tags("readings-2024-02", [b"e1", b"e2"])
+    assert len(set(tags)) == 2 and all(len(t) == 16 for t in tags)
+    assert keys.data_key_tags("readings-2024-03", [b"e1"])[0] != tags[0]  # months unlinkable
+    keys.destroy_data_key("readings-2024-02")
+    for service in (keys, DataKeys(engine, KEK, clock)):
+        with pytest.raises(DataKeyDestroyedError):
+            service.data_key_open("readings-2024-02", sealed, [b"a", b"b"])
+        with pytest.raises(DataKeyDestroyedError):
+            service.data_key_tags("readings-2024-02", [b"e1"])

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "readings show": ("3.1", "3.4", "7.3"),  # operator tool: readings, billing data, net-loss
     "readings import": ("3.1",),  # manual readings passed by customers
     "purge": ("3.1",),  # retention of the readings register (24 months)
+    "readings rebuild-serving": ("3.1",),  # re-seals stored readings, shows none
     "serve": ("A.1", "A.2", "A.3", "A.4", "A.5", "1.2", "1.4", "1.5", "1.6", "3.1", "3.4"),
     # serve: each route binds its own (API and portal tests), staff pages included
     "demo-access": ("A.4",),  # issues audited tokens and a sign-in code for the tour

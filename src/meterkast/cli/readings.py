@@ -78,6 +78,24 @@ def import_file(
         raise typer.Exit(1)
 
 
+@readings_app.command("rebuild-serving")
+def rebuild_serving(
+    month: Annotated[
+        str | None, typer.Option("--month", help="One month (YYYY-MM); default: every month.")
+    ] = None,
+    stale_only: Annotated[
+        bool, typer.Option("--stale-only", help="Only months whose blobs lag their files.")
+    ] = False,
+) -> None:
+    """Rewrite the one-connection serving blobs from the month Parquet files."""
+    service = app_state().readings
+    if stale_only:
+        rebuilt = service.repair_serving()
+    else:
+        rebuilt = service.rebuild_serving([_day(f"{month}-01")] if month else None)
+    typer.echo(f"rebuilt serving blobs: {', '.join(f'{m:%Y-%m}' for m in rebuilt) or 'none'}")
+
+
 def purge(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Day to apply retention on (default today).")

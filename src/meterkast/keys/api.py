@@ -130,5 +130,35 @@ class DataKeyService(Protocol):
         ...
 
     def destroy_data_key(self, key_id: str) -> None:
-        """Destroy ``key_id`` for good: nothing wrapped under it can be unwrapped again."""
+        """Destroy ``key_id`` for good: nothing wrapped or sealed under it opens again."""
         ...
+
+    # Sealing with a data key (the readings store's serving blobs). The key never leaves the
+    # service: it derives a sealing key and a tagging key from the data key (HKDF-SHA256),
+    # keeps both in memory only, and forgets them when the data key is destroyed. Each call
+    # takes a batch, so the per-call cost is paid once per batch, not once per item.
+
+    def data_key_seal(
+        self, key_id: str, plaintexts: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        """AES-256-GCM under a key derived from ``key_id``: ``nonce || ciphertext || tag``
+        per item, bound to its ``associated`` data (random 96-bit nonces)."""
+        ...
+
+    def data_key_open(
+        self, key_id: str, sealed: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        """Open what :meth:`data_key_seal` sealed; raise ``SealedDataRejectedError`` when an
+        item or its associated data was altered."""
+        ...
+
+    def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
+        """A keyed 16-byte tag (keyed BLAKE2b, RFC 7693) of each message under a key derived
+        from ``key_id``: an index key that says nothing without the data key."""
+        ...
+
+
+class SealedDataRejectedError(DomainError):
+    """Sealed data (or its associated data) failed authentication: altered or misplaced."""
+
+    code = "sealed-data-rejected"

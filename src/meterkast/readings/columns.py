@@ -43,3 +43,16 @@ def find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     order = np.argsort(keys, kind="stable")
     pos = np.minimum(np.searchsorted(keys[order], wanted), keys.size - 1)
     return np.where(keys[order][pos] == wanted, order[pos], -1)
+
+
+def concat(parts: list[DailyColumns]) -> DailyColumns:
+    """Rows of several column sets, one after the other."""
+    return DailyColumns(
+        np.concatenate([p.ean for p in parts]),
+        np.concatenate([p.day for p in parts]),
+        np.concatenate([p.series for p in parts]),
+        np.hstack([p.registers for p in parts]),
+        np.concatenate([p.source for p in parts]),
+        np.concatenate([p.quality for p in parts]),
+        np.concatenate([p.version for p in parts]),
+    )

@@ -118,7 +118,8 @@ def ean_strings(codes: np.ndarray) -> pa.Array:
 
 def valid_eans(column: pa.ChunkedArray) -> np.ndarray:
     """Which values are 18 digits (only those can be held as numbers)."""
-    valid = pc.fill_null(pc.match_substring_regex(column, r"^[0-9]{18}$"), False)
+    digits = pc.and_(pc.ascii_is_decimal(column), pc.equal(pc.binary_length(column), 18))
+    valid = pc.fill_null(digits, False)
     return np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)
 
 

@@ -14,7 +14,9 @@ import pyarrow.compute as pc
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.codes import Product
 from meterkast.readings.adapters.parquet import EncryptedMonthStore
+from meterkast.readings.anchors import Anchors, from_summaries
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
+from meterkast.readings.columns import DailyColumns, concat
 from meterkast.readings.frames import (
     REGISTERS,
     electricity_table,
@@ -62,11 +64,16 @@ class ReadingsService:
         facts: ConnectionFacts,
         clock: Clock,
         retention_months: int = 24,
+        *,
+        use_summaries: bool = True,
     ) -> None:
         self._store = store
         self._facts = facts
         self._clock = clock
         self.retention_months = retention_months
+        # Validate forward readings against the months' summaries of last rows (same decision,
+        # without reading the months); False reads the stored rows for every connection.
+        self.use_summaries = use_summaries
 
     # -- intake (ReadingsSink) --------------------------------------------------------------
 
@@ -83,6 +90,7 @@ class ReadingsService:
         with self._store.writing():
             eans = sorted(set(incoming["ean"].to_pylist()))
             months = self._months_of(incoming["start"])
+            self._store.repair_serving(months)
             existing = self._existing(Dataset.INTERVAL, eans, months)
             facts = self._facts.lookup(eans)
             status, version, reasons = decide_intervals(incoming, existing, facts)
@@ -107,11 +115,11 @@ class ReadingsService:
             rejected += [(int(i), "ean must be 18 digits") for i in np.flatnonzero(~valid)]
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
         incoming = to_columns(dataset, table)
-        captured = table["captured_at"].to_numpy() if dataset is Dataset.GAS_DAILY else None
         with self._store.writing():
             eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
-            existing = to_columns(dataset, self._existing(dataset, eans, months))
+            self._store.repair_serving(months)
+            existing = self._stored_for(dataset, incoming, eans, months)
             facts = self._facts.lookup(eans)
             decision = decide(
                 PRODUCT[dataset],
@@ -125,11 +133,7 @@ class ReadingsService:
             accepted = incoming.take(keep)
             accepted.version = decision.version[keep]
             now = self._clock()
-            parts = [
-                from_columns(
-                    dataset, accepted, now, captured[keep] if captured is not None else None
-                )
-            ]
+            parts = [_accepted_rows(dataset, table, keep, accepted.version, now)]
             estimates = decision.estimates
             if estimates is not None and len(estimates):
                 parts.append(from_columns(dataset, estimates, now))
@@ -171,12 +175,14 @@ class ReadingsService:
         *,
         all_versions: bool = False,
         columns: Sequence[str] | None = None,
+        serving: bool = True,
     ) -> pa.Table:
         """One connection's daily readings between two days (inclusive), oldest first.
 
-        ``columns`` narrows what is read (each column is one more read per month file);
-        ``ean``, ``day`` and ``version`` are always included. The default latest view leaves
-        out only the intake time.
+        ``columns`` narrows what is returned; ``ean``, ``day`` and ``version`` are always
+        included. The default latest view leaves out only the intake time. Reads come from the
+        serving blobs (one per month); ``serving=False`` reads the Parquet files instead (the
+        same answer, slower: for checks and diagnosis).
         """
         months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
         names = SCHEMAS[dataset].names
@@ -185,19 +191,21 @@ class ReadingsService:
             names = [c for c in names if c in wanted]
         elif not all_versions:
             names = [c for c in names if c != "recorded_at"]
-        table = self._store.read_ean(dataset, months, ean, names)
+        table = self._store.read_ean(dataset, months, ean, names, serving=serving)
         table = table.filter(
             pc.and_(pc.greater_equal(table["day"], first), pc.less_equal(table["day"], last))
         )
         return one_connection(table, "day", latest_only=not all_versions)
 
-    def intervals(self, ean: str, start: datetime, end: datetime) -> pa.Table:
+    def intervals(
+        self, ean: str, start: datetime, end: datetime, *, serving: bool = True
+    ) -> pa.Table:
         months = [
             m
             for m in self._store.months()
             if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
         ]
-        table = self._store.read_ean(Dataset.INTERVAL, months, ean)
+        table = self._store.read_ean(Dataset.INTERVAL, months, ean, serving=serving)
         table = table.filter(
             pc.and_(pc.greater_equal(table["start"], start), pc.less(table["start"], end))
         )
@@ -226,6 +234,25 @@ class ReadingsService:
     def months(self) -> list[date]:
         return self._store.months()
 
+    def rebuild_serving(self, months: Sequence[date] | None = None) -> list[date]:
+        """Rewrite the serving blobs of ``months`` (default: every stored month) from their
+        Parquet files; returns the months rebuilt."""
+        with self._store.writing():
+            chosen = self._store.months() if months is None else [first_of_month(m) for m in months]
+            stored = set(self._store.months())
+            rebuilt = [m for m in chosen if m in stored]
+            for month in rebuilt:
+                self._store.rebuild_serving(month)
+        return rebuilt
+
+    def repair_serving(self) -> list[date]:
+        """Rebuild only the months whose serving blobs do not reflect their files."""
+        with self._store.writing():
+            return self._store.repair_serving(self._store.months())
+
+    def serving_is_current(self, month: date) -> bool:
+        return self._store.serving_is_current(first_of_month(month))
+
     def compact(self, month: date) -> None:
         with self._store.writing():
             for dataset in Dataset:
@@ -252,6 +279,36 @@ class ReadingsService:
         return PurgeResult(purged, len(purged))
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _stored_for(
+        self, dataset: Dataset, incoming: DailyColumns, eans: list[str], months: list[date]
+    ) -> DailyColumns:
+        """The stored rows validation compares the batch with (see :mod:`.anchors`)."""
+        anchors = self._anchors(dataset, incoming, months)
+        if anchors is None:
+            return to_columns(dataset, self._existing(dataset, eans, months))
+        if anchors.others.size == 0:
+            return anchors.rows
+        others = [f"{code:018d}" for code in anchors.others.tolist()]
+        return concat([anchors.rows, to_columns(dataset, self._existing(dataset, others, months))])
+
+    def _anchors(
+        self, dataset: Dataset, incoming: DailyColumns, months: list[date]
+    ) -> Anchors | None:
+        """Anchors from the summaries of the months validation would read, or None when a
+        month after the batch is stored or a summary is missing (then read the rows)."""
+        stored = self._store.months()
+        if not self.use_summaries or (stored and stored[-1] > months[-1]):
+            return None
+        oldest = add_months(months[0], -(LOOKBACK_MONTHS + 1))  # the window and its lookback
+        summaries = []
+        for month in stored:
+            if month >= oldest:
+                rows = self._store.last_rows(dataset, month)
+                if rows is None:
+                    return None
+                summaries.append(rows)
+        return from_summaries(dataset, REGISTERS[dataset], summaries, incoming)
 
     def _existing(self, dataset: Dataset, eans: list[str], months: list[date]) -> pa.Table:
         """Stored rows (all versions) of ``eans`` in ``months`` plus one month either side, and
@@ -303,6 +360,20 @@ class ReadingsService:
             self._store.append(dataset, month_start, part, presorted=presorted)
             if len(self._store.files(dataset, month_start)) > COMPACT_AFTER_FILES:
                 self._store.compact(dataset, month_start)
+
+
+def _accepted_rows(
+    dataset: Dataset, table: pa.Table, keep: np.ndarray, version: np.ndarray, now: datetime
+) -> pa.Table:
+    """The accepted incoming rows in the stored schema, with their version and intake time
+    (taken from the incoming table itself: no round trip through numpy strings)."""
+    schema = SCHEMAS[dataset]
+    rows = table if keep.size == table.num_rows else table.take(pa.array(keep))
+    stamp = np.datetime64(now.astimezone(UTC).replace(tzinfo=None), "us")
+    columns = {name: rows[name] for name in schema.names if name not in ("version", "recorded_at")}
+    columns["version"] = pa.array(version.astype(np.int16))
+    columns["recorded_at"] = pa.array(np.full(rows.num_rows, stamp))
+    return pa.table({name: columns[name] for name in schema.names}).cast(schema)
 
 
 def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:

@@ -41,6 +41,7 @@ CUSTOMER_FACTOR = 3.0
 CUSTOMER_MARGIN = 0.05
 UNIT_PER_ANNUAL = {Product.ELECTRICITY: 1000.0, Product.GAS: 1000.0}  # kWh->Wh, m3->dm3
 
+SHARES_ORIGIN = np.datetime64("2000-01-01")
 NEW, DUPLICATE, REJECTED = 0, 1, 2
 ESTIMATED = ReadingQuality.ESTIMATED.value
 CUSTOMER = ReadingSource.CUSTOMER.value
@@ -120,14 +121,17 @@ def decide(
     reject(np.flatnonzero(incoming.series < 1), "series must be 1 or higher")
     e_key = e_code * KEY_DAY_LIMIT + existing.day.astype(np.int64)
     i_key = i_code * KEY_DAY_LIMIT + incoming.day.astype(np.int64)
-    values_in = np.vstack([incoming.registers, incoming.series[None, :]])
+
+    def values_at(index: np.ndarray) -> np.ndarray:
+        """Registers and series of some incoming rows (not of all: a batch is large)."""
+        return np.vstack([incoming.registers[:, index], incoming.series[None, index]])
 
     # The same day twice in one batch: identical is a duplicate, different is refused.
     order = np.argsort(i_key, kind="stable")
     repeat = np.flatnonzero(i_key[order][1:] == i_key[order][:-1])
     for position in repeat.tolist():
         first, second = order[position], order[position + 1]
-        if (values_in[:, first] == values_in[:, second]).all():
+        if (values_at(np.array([first])) == values_at(np.array([second]))).all():
             status[second] = max(status[second], DUPLICATE)
         else:
             reject(np.array([second]), "two different readings for the same day in one batch")
@@ -152,7 +156,7 @@ def decide(
     if rows.size:
         m = match[rows]
         values_ex = np.vstack([existing.registers[:, m], existing.series[None, m]])
-        same = (values_ex == values_in[:, rows]).all(axis=0)
+        same = (values_ex == values_at(rows)).all(axis=0)
         dup = rows[same & (status[rows] == NEW)]
         status[dup] = DUPLICATE
         measured_there = existing.quality[m] != ReadingQuality.ESTIMATED.value
@@ -172,21 +176,30 @@ def decide(
         existing.day.max() if len(existing) else np.datetime64("1970-01-01"),
     )
     profile = product_shares(product, export_rows, registers=incoming.registers.shape[0])
-    shares = [Shares(first_day, last_day, s) for s in profile]
+    # A fixed origin: a span's share (a difference of cumulative sums) then does not depend on
+    # which other rows happen to be in the batch, to the last bit (estimates are floored).
+    shares = [Shares(min(SHARES_ORIGIN, first_day), last_day, s) for s in profile]
     measured_stored = existing.quality != ReadingQuality.ESTIMATED.value
     for _round in range(10):
         candidates = np.flatnonzero(status == NEW)
+        everyone = candidates.size == n  # the usual case: no copies of whole-batch columns
+
+        def pick(
+            column: np.ndarray, everyone: bool = everyone, rows: np.ndarray = candidates
+        ) -> np.ndarray:
+            return column if everyone else column[..., rows]
+
         replaced = np.zeros(len(existing), dtype=bool)
-        replaced[match[candidates][match[candidates] >= 0]] = True
+        replaced[pick(match)[pick(match) >= 0]] = True
         stored_anchor = measured_stored & ~replaced
         anchors_e = np.flatnonzero(stored_anchor)
-        a_code = np.concatenate([e_code[anchors_e], i_code[candidates]])
-        a_day = np.concatenate([existing.day[anchors_e], incoming.day[candidates]])
-        a_series = np.concatenate([existing.series[anchors_e], incoming.series[candidates]])
-        a_regs = np.hstack([existing.registers[:, anchors_e], incoming.registers[:, candidates]])
+        a_code = np.concatenate([e_code[anchors_e], pick(i_code)])
+        a_day = np.concatenate([existing.day[anchors_e], pick(incoming.day)])
+        a_series = np.concatenate([existing.series[anchors_e], pick(incoming.series)])
+        a_regs = np.hstack([existing.registers[:, anchors_e], pick(incoming.registers)])
         a_row = np.concatenate([np.full(anchors_e.size, -1), candidates])  # incoming row or -1
         a_customer = np.concatenate(
-            [np.zeros(anchors_e.size, bool), incoming.source[candidates] == CUSTOMER]
+            [np.zeros(anchors_e.size, bool), pick(incoming.source) == CUSTOMER]
         )
         # One int64 key sorts by EAN then day; the inputs are sorted runs, which timsort likes.
         order = np.argsort(a_code * KEY_DAY_LIMIT + a_day.astype(np.int64), kind="stable")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from meterkast.readings.adapters.serving import SERVING
 from meterkast.readings.api import ElectricityDaily
 from meterkast.readings.ports import DataKeyUnavailableError
 from meterkast.readings.schema import Dataset
@@ -39,9 +41,12 @@ def test_a_copy_taken_before_the_purge_is_unreadable_after_it(
     fill(service)
     copy = tmp_path / "backup"
     shutil.copytree(tmp_path / "readings", copy)
-    # The copy is readable while the key exists ...
+    # The copy is readable while the key exists, files and serving blobs alike ...
     before = make_service(copy, FakeDataKeyService(tmp_path / "keys.json"))
     assert before.month(Dataset.ELECTRICITY_DAILY, OLD).num_rows == 1
+    assert before.serving_is_current(OLD)
+    assert before.daily(Dataset.ELECTRICITY_DAILY, E1, OLD, OLD).num_rows == 1
+    assert (copy / "2023-01" / SERVING).exists()
 
     service.purge(as_of=date(2025, 6, 15))
 
@@ -49,16 +54,34 @@ def test_a_copy_taken_before_the_purge_is_unreadable_after_it(
     after = make_service(copy, FakeDataKeyService(tmp_path / "keys.json"))
     with pytest.raises(DataKeyUnavailableError):
         after.month(Dataset.ELECTRICITY_DAILY, OLD)
+    # Nor are its serving blobs: neither the index tag nor the blob can be computed or opened.
+    with pytest.raises(DataKeyUnavailableError):
+        after.daily(Dataset.ELECTRICITY_DAILY, E1, OLD, OLD)
+    with pytest.raises(DataKeyUnavailableError):
+        keys.data_key_open("readings-2023-01", [sealed_blob(copy / "2023-01")], [b""])
     # The month inside the window is still readable from the same copy.
     assert after.month(Dataset.ELECTRICITY_DAILY, KEPT).num_rows == 1
+    assert after.daily(Dataset.ELECTRICITY_DAILY, E1, KEPT, KEPT).num_rows == 1
     # Even the process that did the purge keeps no usable key in a cache.
     with pytest.raises(DataKeyUnavailableError):
         make_service(copy, keys).month(Dataset.ELECTRICITY_DAILY, OLD)
+    assert service.daily(Dataset.ELECTRICITY_DAILY, E1, OLD, OLD).num_rows == 0  # gone
+    with pytest.raises(DataKeyUnavailableError):
+        make_service(copy, keys).daily(Dataset.ELECTRICITY_DAILY, E1, OLD, OLD)
+
+
+def sealed_blob(folder: Path) -> bytes:
+    with sqlite3.connect(folder / SERVING) as connection:
+        (sealed,) = connection.execute("SELECT sealed FROM blobs").fetchone()
+    assert isinstance(sealed, bytes)
+    return sealed
 
 
 def test_files_hold_no_readable_plaintext(service: ReadingsService, tmp_path: Path) -> None:
     fill(service)
-    for path in (tmp_path / "readings").rglob("*.parquet"):
+    paths = [*(tmp_path / "readings").rglob("*.parquet"), *(tmp_path / "readings").rglob(SERVING)]
+    assert len(paths) == 4
+    for path in paths:
         data = path.read_bytes()
         assert E1.encode() not in data
         assert b"import_t1_wh" not in data  # even the footer (schema) is encrypted

@@ -6,21 +6,21 @@ written to a temporary name, fsynced, renamed) names them. A file not in the man
 orphan of an interrupted write: readers ignore it and the next writer removes it.
 
 Each month is encrypted with its own data key (``readings-YYYY-MM`` in the data-key service);
-footers are encrypted too, so even the EAN statistics are unreadable without the key.
+footers are encrypted too, so even the EAN statistics are unreadable without the key. Beside the
+files, each month's serving index (:mod:`.serving`) holds one sealed blob per connection for
+one-EAN reads; it is updated before the manifest names the new file and carries the manifest's
+digest, so a reader can always tell whether the blobs reflect the files it would read.
 """
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import json
 import os
 import secrets
 import shutil
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,73 +30,46 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pqe
 
-from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
-from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
+from meterkast.readings.adapters.parquet_files import (
+    KmsClient,
+    OpenFile,
+    fsync_dir,
+    month_dir_name,
+    month_key_id,
+    open_file,
+    sort_keys,
+)
+from meterkast.readings.adapters.serving import SERVING, ServingIndex, manifest_token
+from meterkast.readings.blobs import to_table
+from meterkast.readings.ports import DataKeyService
+from meterkast.readings.schema import SCHEMAS, Dataset
 
 MANIFEST = "manifest.json"
-
-
-def month_key_id(month: date) -> str:
-    return f"readings-{month:%Y-%m}"
-
-
-def month_dir_name(month: date) -> str:
-    return f"{month:%Y-%m}"
-
-
-class _KmsClient(pqe.KmsClient):  # type: ignore[misc]  # pyarrow ships no stubs
-    """Bridges PyArrow's KMS calls to the data-key service (the month key is the master key)."""
-
-    def __init__(self, keys: DataKeyService) -> None:
-        super().__init__()
-        self._keys = keys
-
-    def wrap_key(self, key_bytes: bytes, master_key_identifier: str) -> str:
-        wrapped = self._keys.data_key_wrap(master_key_identifier, key_bytes)
-        return base64.b64encode(wrapped).decode("ascii")
-
-    def unwrap_key(self, wrapped_key: str | bytes, master_key_identifier: str) -> bytes:
-        return self._keys.data_key_unwrap(master_key_identifier, base64.b64decode(wrapped_key))
-
-
-@dataclass
-class _OpenFile:
-    """An opened file with its decrypted footer and per-row-group EAN bounds (kept in memory)."""
-
-    parquet: pq.ParquetFile
-    ean_min: np.ndarray
-    ean_max: np.ndarray
-    # A ParquetFile is not safe for concurrent reads (the API serves requests on a thread
-    # pool): one reader at a time per file; different files are still read in parallel.
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _sort_keys(dataset: Dataset) -> list[tuple[str, str]]:
-    return [("ean", "ascending"), (TIME_COLUMN[dataset], "ascending"), ("version", "ascending")]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# Files of a month folder that no manifest lists by design (the serving index and its journal).
+_KEPT = {MANIFEST, SERVING, f"{SERVING}-journal"}
 
 
 class EncryptedMonthStore:
-    def __init__(self, root: Path, keys: DataKeyService, row_group_rows: int = 4096) -> None:
+    def __init__(
+        self,
+        root: Path,
+        keys: DataKeyService,
+        row_group_rows: int | None = None,
+    ) -> None:
         self.root = root
         self._keys = keys
         self._row_group_rows = row_group_rows
+        self.serving = ServingIndex(root, keys)
+        self._tokens: dict[date, tuple[object, str]] = {}
         self._new_factory()
-        self._open: dict[Path, _OpenFile] = {}
+        self._open: dict[Path, OpenFile] = {}
         self._manifests: dict[date, tuple[int, dict[str, list[str]]]] = {}
         self._months: tuple[int, list[date]] | None = None
-        self._file_lists: dict[tuple[Dataset, date], tuple[object, list[_OpenFile]]] = {}
+        self._file_lists: dict[tuple[Dataset, date], tuple[object, list[OpenFile]]] = {}
 
     def _new_factory(self) -> None:
         keys = self._keys
-        self._factory = pqe.CryptoFactory(lambda _config: _KmsClient(keys))
+        self._factory = pqe.CryptoFactory(lambda _config: KmsClient(keys))
         self._kms = pqe.KmsConnectionConfig()
         self._decryption = self._factory.file_decryption_properties(
             self._kms, pqe.DecryptionConfiguration(cache_lifetime=timedelta(minutes=10))
@@ -135,6 +108,16 @@ class EncryptedMonthStore:
         self._manifests[month] = (stamp, manifest)
         return manifest
 
+    def token(self, month: date) -> str:
+        """The digest of the month's manifest (cached with the manifest)."""
+        manifest = self._manifest(month)
+        cached = self._tokens.get(month)
+        if cached is not None and cached[0] is manifest:
+            return cached[1]
+        token = manifest_token(manifest)
+        self._tokens[month] = (manifest, token)
+        return token
+
     def files(self, dataset: Dataset, month: date) -> list[Path]:
         folder = self.root / month_dir_name(month)
         return [folder / name for name in self._manifest(month).get(dataset.value, [])]
@@ -148,7 +131,7 @@ class EncryptedMonthStore:
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(folder / MANIFEST)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         self._manifests.pop(month, None)
         if new_month:  # touch the store folder so every reader's month list refreshes
             marker = self.root / ".months"
@@ -194,7 +177,7 @@ class EncryptedMonthStore:
             table,
             tmp,
             compression="zstd",
-            row_group_size=self._row_group_rows,
+            row_group_size=self._row_group_rows,  # None: PyArrow's default
             encryption_properties=properties,
             write_page_index=False,
         )
@@ -215,12 +198,19 @@ class EncryptedMonthStore:
         """
         table = table.cast(SCHEMAS[dataset])
         if not presorted:
-            table = table.sort_by(_sort_keys(dataset))
+            table = table.sort_by(sort_keys(dataset))
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         self._write_file(month, table, name)
-        manifest = {k: list(v) for k, v in self._manifest(month).items()}
+        old = self._manifest(month)
+        manifest = {k: list(v) for k, v in old.items()}
         manifest.setdefault(dataset.value, []).append(name)
+        # Serving blobs first (they name the new manifest's digest), then the manifest.
+        fresh = self.serving.apply(
+            dataset, month, table, manifest_token(old), manifest_token(manifest)
+        )
         self._commit(month, manifest)
+        if not fresh:
+            self.rebuild_serving(month)
 
     def compact(self, dataset: Dataset, month: date) -> None:
         """Merge a month's files into one EAN-sorted file (same rows, every version kept)."""
@@ -228,15 +218,42 @@ class EncryptedMonthStore:
         if len(old) <= 1:
             return
         table = self.read_month(dataset, month)
-        table = table.sort_by(_sort_keys(dataset))
+        table = table.sort_by(sort_keys(dataset))
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         self._write_file(month, table, name)
-        manifest = {k: list(v) for k, v in self._manifest(month).items()}
+        before = self._manifest(month)
+        manifest = {k: list(v) for k, v in before.items()}
         manifest[dataset.value] = [name]
+        fresh = self.serving.replace(
+            dataset, month, table, manifest_token(before), manifest_token(manifest)
+        )
         self._commit(month, manifest)
+        if not fresh:
+            self.rebuild_serving(month)
         for path in old:
             self._open.pop(path, None)
             path.unlink(missing_ok=True)
+
+    def rebuild_serving(self, month: date) -> None:
+        """Rewrite the month's serving blobs from its committed Parquet files (inside writing())."""
+        tables = {dataset: self.read_month(dataset, month) for dataset in Dataset}
+        self.serving.rebuild(month, tables, self.token(month))
+
+    def last_rows(self, dataset: Dataset, month: date) -> np.ndarray | None:
+        """Each connection's last row in ``month`` from the serving summary (None: unknown)."""
+        return self.serving.last_rows(dataset, month, self.token(month))
+
+    def serving_is_current(self, month: date) -> bool:
+        return self.serving.token(month) == self.token(month)
+
+    def repair_serving(self, months: Sequence[date]) -> list[date]:
+        """Rebuild the serving blobs of those stored ``months`` that do not reflect their
+        manifest (a crash between the two commits; a month older than the serving layout)."""
+        stored = set(self.months())
+        stale = [m for m in months if m in stored and not self.serving_is_current(m)]
+        for month in stale:
+            self.rebuild_serving(month)
+        return stale
 
     def remove_orphans(self) -> int:
         """Delete files left by interrupted writes (not named by their month's manifest)."""
@@ -245,14 +262,14 @@ class EncryptedMonthStore:
             folder = self.root / month_dir_name(month)
             committed = {n for names in self._manifest(month).values() for n in names}
             for child in folder.iterdir():
-                if child.name != MANIFEST and child.name not in committed:
+                if child.name not in _KEPT and child.name not in committed:
                     child.unlink(missing_ok=True)
                     removed += 1
         return removed
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _month_files(self, dataset: Dataset, month: date) -> list[_OpenFile]:
+    def _month_files(self, dataset: Dataset, month: date) -> list[OpenFile]:
         """The opened files of a month, cached for as long as its manifest is unchanged."""
         manifest = self._manifest(month)
         cached = self._file_lists.get((dataset, month))
@@ -262,26 +279,11 @@ class EncryptedMonthStore:
         self._file_lists[(dataset, month)] = (manifest, opened)
         return opened
 
-    def _opened(self, path: Path) -> _OpenFile:
+    def _opened(self, path: Path) -> OpenFile:
         cached = self._open.get(path)
         if cached is not None:
             return cached
-        try:
-            parquet = pq.ParquetFile(path, decryption_properties=self._decryption)
-        except OSError:
-            # PyArrow wraps the KMS client's refusal; name the real cause when it is the key.
-            key_id = f"readings-{path.parent.name}"
-            if not self._keys.has_data_key(key_id):
-                raise DataKeyUnavailableError(key_id) from None
-            raise
-        meta = parquet.metadata
-        ean_index = meta.schema.names.index("ean")
-        mins, maxs = [], []
-        for i in range(meta.num_row_groups):
-            stats = meta.row_group(i).column(ean_index).statistics
-            mins.append(stats.min)
-            maxs.append(stats.max)
-        opened = _OpenFile(parquet, np.array(mins, dtype="U32"), np.array(maxs, dtype="U32"))
+        opened = open_file(path, self._decryption, self._keys)
         self._open[path] = opened
         return opened
 
@@ -310,15 +312,25 @@ class EncryptedMonthStore:
         months: Sequence[date],
         ean: str,
         columns: Sequence[str] | None = None,
+        *,
+        serving: bool = True,
     ) -> pa.Table:
-        """One connection's rows in some months, reading only the row groups that can hold it.
+        """One connection's rows (every version) in some months.
 
-        Files are sorted by EAN, so the row groups holding ``ean`` are found by binary search
-        over the cached per-row-group bounds: the cost does not grow with the connections.
+        A month whose serving blobs are current costs one index lookup and one blob; otherwise
+        (or with ``serving=False``) the Parquet files are read: sorted by EAN, so the row groups
+        holding ``ean`` are found by binary search over the cached per-row-group bounds.
         """
         indices = self._indices(dataset, columns)
+        names = [SCHEMAS[dataset].names[i] for i in indices]
         parts = []
+        served: list[bytes] = []
         for month in months:
+            if serving:
+                payload = self.serving.payload(dataset, month, ean, self.token(month))
+                if payload is not None:
+                    served.append(payload)
+                    continue
             for opened in self._month_files(dataset, month):
                 first = int(np.searchsorted(opened.ean_max, ean, side="left"))
                 end = int(np.searchsorted(opened.ean_min, ean, side="right"))
@@ -332,12 +344,11 @@ class EncryptedMonthStore:
                             list(range(first, end)), column_indices=indices, use_threads=False
                         )
                     )
-        if not parts:
-            schema = SCHEMAS[dataset]
-            fields = [schema.field(c) for c in columns] if columns else list(schema)
-            return pa.schema(fields).empty_table()
-        table = pa.concat_tables(parts)
-        return table.filter(pc.equal(table["ean"], ean))
+        result = [to_table(dataset, ean, served, names)]
+        if parts:
+            table = pa.concat_tables(parts)
+            result.append(table.filter(pc.equal(table["ean"], ean)))
+        return result[0] if len(result) == 1 else pa.concat_tables(result)
 
     def read_eans(
         self,
@@ -377,9 +388,10 @@ class EncryptedMonthStore:
         """
         folder = self.root / month_dir_name(month)
         purging = self.root / f".purging-{month_dir_name(month)}"
+        self.serving.forget(month)
         if folder.exists():
             folder.replace(purging)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         self._finish(purging)
         self._manifests.pop(month, None)
         self._months = None

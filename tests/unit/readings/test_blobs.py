@@ -1,0 +1,70 @@
+"""The serving blob records: grouping, round trip to Arrow, last rows (pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pytest
+
+from meterkast.kernel.errors import InvalidValueError
+from meterkast.readings.blobs import group, last_rows, merge_last, to_table
+from meterkast.readings.schema import SCHEMAS, Dataset
+
+E1, E2 = "871687140000000011", "871687140000000028"
+DAILY = Dataset.ELECTRICITY_DAILY
+
+
+def table(rows: list[tuple[str, int, int, int]]) -> pa.Table:
+    """(ean, day of January, version, import_t1_wh) rows, other columns fixed."""
+    n = len(rows)
+    return pa.table(
+        {
+            "ean": [r[0] for r in rows],
+            "day": [date(2026, 1, r[1]) for r in rows],
+            "series": [1] * n,
+            "version": [r[2] for r in rows],
+            "import_t1_wh": [r[3] for r in rows],
+            "import_t2_wh": [0] * n,
+            "export_t1_wh": [0] * n,
+            "export_t2_wh": [0] * n,
+            "source": ["remote"] * (n - 1) + ["correction"],
+            "quality": ["measured"] * (n - 1) + ["corrected"],
+            "recorded_at": pa.array([0] * n, pa.timestamp("us", tz="UTC")),
+        }
+    ).cast(SCHEMAS[DAILY])
+
+
+def test_unordered_rows_are_grouped_per_connection_in_time_and_version_order() -> None:
+    rows = table([(E2, 3, 1, 30), (E1, 2, 1, 20), (E2, 1, 1, 10), (E1, 2, 2, 21), (E1, 1, 1, 5)])
+    groups = group(DAILY, rows)
+    assert groups.eans == [E1, E2]
+    assert groups.starts.tolist() == [0, 3, 5]
+    payloads = groups.payloads()
+    back = to_table(DAILY, E1, [payloads[0]], SCHEMAS[DAILY].names)
+    assert back.schema == SCHEMAS[DAILY]
+    assert [(r["day"].day, r["version"], r["import_t1_wh"]) for r in back.to_pylist()] == [
+        (1, 1, 5),
+        (2, 1, 20),
+        (2, 2, 21),
+    ]
+    assert back["quality"].to_pylist() == [
+        "corrected",
+        "measured",
+        "measured",
+    ]  # the last input row
+    last = last_rows(DAILY, groups)
+    assert last["ean"].tolist() == [int(E1), int(E2)]
+    assert last["import_t1_wh"].tolist() == [21, 30]
+    newer = last_rows(DAILY, group(DAILY, table([(E1, 1, 3, 6), (E1, 9, 1, 90)])))
+    merged = merge_last(DAILY, [last, newer])
+    assert merged["import_t1_wh"].tolist() == [90, 30]
+
+
+def test_an_unknown_code_is_refused() -> None:
+    rows = table([(E1, 1, 1, 5), (E1, 2, 1, 6)])
+    bad = rows.set_column(
+        rows.schema.get_field_index("source"), "source", pa.array(["remote", "guess"])
+    )
+    with pytest.raises(InvalidValueError):
+        group(DAILY, bad)
