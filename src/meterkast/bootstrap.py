@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from meterkast.api.deps import Services
 from meterkast.db.engine import create_engine
 from meterkast.db.migrate import upgrade
 from meterkast.fleet.adapters.device_storage import DeviceStorage
+from meterkast.fleet.adapters.lock import FleetLock
 from meterkast.fleet.adapters.sql import SqlFleetStore
 from meterkast.fleet.keyport import FleetKeyPort
 from meterkast.fleet.service import FleetService
@@ -252,7 +254,12 @@ class App:
             storage=lambda: DeviceStorage.in_folder(self.settings.home / "fleet"),
             crypto=lambda: self.crypto_server,
             clock=self.clock,
+            lock=FleetLock(self.settings.home / "fleet" / ".lock"),
         )
+
+    def meter_link_held(self) -> AbstractContextManager[None]:
+        """Hold the meters for a whole key renewal: the fleet's lock, unless a real link is set."""
+        return nullcontext() if self.meter_link is not None else self.fleet.held()
 
     @cached_property
     def acquisition(self) -> HeadEnd:

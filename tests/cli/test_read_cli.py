@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -93,3 +95,38 @@ def test_read_refuses_bad_arguments(state: App) -> None:
     assert both.exit_code == 2 and "either --date" in both.output
     future = runner.invoke(app, ["read", "--date", "2026-03-05"])
     assert future.exit_code == 2 and "has not started yet" in future.output
+
+
+def test_a_read_while_another_process_holds_the_fleet_is_refused_and_stores_nothing(
+    state: App, home: Path
+) -> None:
+    assert runner.invoke(app, ["fleet", "build"]).exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FLEET, str(home / "fleet" / ".lock")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = runner.invoke(app, ["read", "--date", DAY.isoformat()])
+        rotate = runner.invoke(app, ["keys", "rotate", "--older-than", "0d"])
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert result.exit_code == 2
+    assert "in use by another process" in result.output
+    assert state.readings.daily(Dataset.ELECTRICITY_DAILY, ean(1), DAY, DAY).num_rows == 0
+    assert rotate.exit_code == 2 and "in use by another process" in rotate.output
+    # Once the other process is done, the same read goes through.
+    assert runner.invoke(app, ["read", "--date", DAY.isoformat()]).exit_code == 0
+    assert state.readings.daily(Dataset.ELECTRICITY_DAILY, ean(1), DAY, DAY).num_rows == 1
+
+
+HOLD_FLEET = """
+import sys
+from pathlib import Path
+from meterkast.fleet.adapters.lock import FleetLock
+with FleetLock(Path(sys.argv[1])).held():
+    print("held", flush=True)
+    sys.stdin.readline()
+"""

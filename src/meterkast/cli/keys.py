@@ -45,7 +45,10 @@ def rotate(
     age = Age.parse(older_than)
     state = app_state()
     rotation = state.key_rotation()
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    with (
+        state.meter_link_held(),
+        Progress(console=Console(stderr=True), transient=True) as progress,
+    ):
         task = progress.add_task("renewing keys", total=None)
         report = rotation.rotate(
             age, lambda done, total: progress.update(task, completed=done, total=total)

@@ -50,9 +50,10 @@ class FleetKeyPort:
             held.touched.add(host)
             yield held.meters[host], host != meter_id
             return
-        meter = SimulatedMeter(fleet.state_of(host))
-        yield meter, host != meter_id
-        fleet.save_meters([meter])
+        with fleet.held():
+            meter = SimulatedMeter(fleet.state_of(host))
+            yield meter, host != meter_id
+            fleet.save_meters([meter])
 
     def transfer_key(self, meter_id: str, key_type: KeyType, wrapped: bytes) -> None:
         with self._device(meter_id) as (meter, gas):

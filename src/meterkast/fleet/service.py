@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
@@ -11,6 +12,7 @@ from types import TracebackType
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from meterkast.fleet.adapters.device_storage import DeviceStorage
+from meterkast.fleet.adapters.lock import FleetLock
 from meterkast.fleet.adapters.sql import SqlFleetStore
 from meterkast.fleet.household import Household
 from meterkast.fleet.memory import MeterKeys, MeterState
@@ -160,6 +162,8 @@ class FleetLink(MeterPool):
         super().__init__(service.load_meters(), service.clock)
 
     def __enter__(self) -> FleetLink:
+        self._held = self._service.held()
+        self._held.__enter__()
         self._service.active = self
         return self
 
@@ -169,9 +173,12 @@ class FleetLink(MeterPool):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._service.active is self:
-            self._service.active = None
-        self._service.save_meters(self.meters[serial] for serial in sorted(self.touched))
+        try:
+            if self._service.active is self:
+                self._service.active = None
+            self._service.save_meters(self.meters[serial] for serial in sorted(self.touched))
+        finally:
+            self._held.__exit__(kind, error, tb)
 
 
 class FleetService:
@@ -181,8 +188,10 @@ class FleetService:
         storage: Callable[[], DeviceStorage],
         crypto: Callable[[], CryptoServer],
         clock: Clock,
+        lock: FleetLock | None = None,
     ) -> None:
         self._store = store
+        self._lock = lock
         self._storage = storage
         self._crypto = crypto
         self.clock = clock
@@ -190,8 +199,19 @@ class FleetService:
         self.active: FleetLink | None = None
         self._hosts: dict[str, str] | None = None  # device serial -> E meter serial
 
+    def held(self) -> AbstractContextManager[None]:
+        """Hold the fleet for this process (re-entrant); another process gets FleetBusyError.
+
+        Without a lock (tests with one process) this holds nothing.
+        """
+        return nullcontext() if self._lock is None else self._lock.held()
+
     def build(self, connections: Iterable[Connection]) -> FleetBuild:
         """Manufacture and install a meter for every smart connection that has none yet."""
+        with self.held():
+            return self._build(connections)
+
+    def _build(self, connections: Iterable[Connection]) -> FleetBuild:
         plans = plan_meters(connections)
         known = set(self._store.serials())
         new = [p for p in plans if p.serial not in known]
