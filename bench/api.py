@@ -5,7 +5,9 @@ Each request pays the full path: bearer-token check (with the revocation lookup)
 store's query and the JSON answer. Baseline in the same run: a bare FastAPI JSON endpoint served
 by the same uvicorn settings (uvloop + httptools, one worker) and driven by the same closed-loop
 client. A third server runs the same application with the readings port answering from memory,
-so the request path is seen apart from the store; then the in-process breakdown per stage
+so the request path is seen apart from the store; a fourth serves one recorded real answer's
+bytes from the bare app (the ceiling: the transfer of an answer of the real size, nothing else);
+then the in-process breakdown per stage
 (``bench/api_stages.py``). Targets (issue 5): at least 40 % of the bare throughput and
 p95 <= 25 ms.
 """
@@ -124,6 +126,20 @@ def _client(port: int, requests: list[tuple[str, str]], seconds: float,
     out.put(latencies[0] + latencies[1])
 
 
+def _fetch(port: int, path: str, token: str) -> bytes:
+    """One real answer's body (recorded for the ceiling baseline)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{response.status} for {path}")
+        return body
+    finally:
+        conn.close()
+
+
 def _drive(
     port: int, requests: list[tuple[str, str]], seconds: float
 ) -> tuple[float, float, float]:
@@ -149,6 +165,7 @@ def run(scale: str) -> None:
         requests = _prepare(home, connections)
         print(f"prepared {connections:,} connections, {len(requests)} customers with 24 months "
               f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+        answer = Path(tmp) / "answer.json"
         env = {**os.environ, "METERKAST_HOME": str(home)}
         env.pop("METERKAST_DATABASE_URL", None)
         flags = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
@@ -174,9 +191,20 @@ def run(scale: str) -> None:
             try:
                 _drive(port, requests, warm)  # warm-up: tokens verified, files or rows cached
                 served[name] = _drive(port, requests, seconds)
+                if name == "store":
+                    answer.write_bytes(_fetch(port, *requests[0]))
             finally:
                 server.terminate()
                 server.wait()
+        port = _free_port()
+        ceiling = _serve(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *flags],
+                         {**env, "METERKAST_BENCH_ANSWER": str(answer)}, port)  # fmt: skip
+        try:
+            _drive(port, [("/answer", "-")], 1.0)
+            ceiling_rps, ceiling_p50, ceiling_p95 = _drive(port, [("/answer", "-")], seconds)
+        finally:
+            ceiling.terminate()
+            ceiling.wait()
         breakdown = stages(home, requests, 300 if scale == "full" else 200)
     rps, p50, p95 = served["store"]
     prepared_rps, prepared_p50, prepared_p95 = served["prepared"]
@@ -186,6 +214,11 @@ def run(scale: str) -> None:
     print(f"24-month history via API {rps:8,.0f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
     print(f"ratio to bare            {rps / bare_rps:8.1%}   (target >= 40 %); "
           f"p95 target <= 25 ms: {'met' if p95 <= 25 else 'not met'}")  # fmt: skip
+    print(
+        f"ceiling: the same answer's bytes from the bare app {ceiling_rps:8,.0f} req/s   "
+        f"p50 {ceiling_p50:6.2f} ms   p95 {ceiling_p95:6.2f} ms   "
+        f"({ceiling_rps / bare_rps:.1%} of bare: the most any implementation could reach)"
+    )
     print(f"same, readings prepared  {prepared_rps:8,.0f} req/s   p50 {prepared_p50:6.2f} ms   "
           f"p95 {prepared_p95:6.2f} ms   ({prepared_rps / bare_rps:.1%} of bare; the path "
           "without the store)")  # fmt: skip

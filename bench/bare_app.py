@@ -1,12 +1,29 @@
-"""The baseline for the API benchmark: a bare FastAPI JSON endpoint, served the same way."""
+"""Baselines for the API benchmark, served the same way as the real application.
+
+``/bare`` is a bare FastAPI JSON endpoint. ``/answer`` returns a real 24-month answer's bytes,
+recorded once from the real server (``METERKAST_BENCH_ANSWER`` names the file): no token, no
+decision, no store, no encoding - only the transfer of an answer of the real size, which the
+same closed-loop client must also receive. It is the ceiling any implementation of the real
+endpoint could reach on this machine with this server and client.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import os
+from pathlib import Path
+
+from fastapi import FastAPI, Response
 
 app = FastAPI()
+_ANSWER = os.environ.get("METERKAST_BENCH_ANSWER")
+_BODY = Path(_ANSWER).read_bytes() if _ANSWER else b"{}"
 
 
 @app.get("/bare")
 def bare() -> dict[str, object]:
     return {"status": "ok", "readings": []}
+
+
+@app.get("/answer")
+async def answer() -> Response:
+    return Response(_BODY, media_type="application/json")

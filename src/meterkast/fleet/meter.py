@@ -21,6 +21,7 @@ from meterkast.dlms import (
 )
 from meterkast.dlms.axdr import Data, u32
 from meterkast.dlms.clock import encode_clock
+from meterkast.fleet.cosem import CosemCipher, MeterCipher
 from meterkast.fleet.household import Floats, mix
 from meterkast.fleet.memory import PROFILES, MeterState, ProfileSpec, Schedule, retained_captures
 from meterkast.kernel.clock import local_day
@@ -69,11 +70,13 @@ class SimulatedMeter:
     def rekey(self) -> None:
         """Build the ciphers from the keys the meter holds now (after a key transfer)."""
         keys = self.state.keys
-        self._cipher = Suite0Cipher(keys.encryption, keys.authentication)
-        self._gas_cipher = Suite0Cipher(keys.gas_encryption) if keys.gas_encryption else None
+        self._cipher: MeterCipher = CosemCipher(keys.encryption, keys.authentication)
+        self._gas_cipher: MeterCipher | None = (
+            Suite0Cipher(keys.gas_encryption) if keys.gas_encryption else None
+        )
 
     def _request(
-        self, cipher: Suite0Cipher, clients: dict[str, int], frame: bytes, now: datetime
+        self, cipher: MeterCipher, clients: dict[str, int], frame: bytes, now: datetime
     ) -> tuple[int, list[xdlms.GetItem]] | None:
         """A get-request's invoke id and items, or None (logged) when the frame does not parse
         or verify, is a replay, or holds no get-request."""
