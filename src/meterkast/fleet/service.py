@@ -55,6 +55,7 @@ class MeterPlan:
     solar_kwp: float = 0.0
     gas_serial: str | None = None
     gas_profile: ProfileCategory | None = None
+    gas_ean: str | None = None  # the gas connection the gas meter on M-Bus channel 1 serves
 
 
 def plan_meters(connections: Iterable[Connection]) -> list[MeterPlan]:
@@ -82,6 +83,7 @@ def plan_meters(connections: Iterable[Connection]) -> list[MeterPlan]:
                 solar_kwp=kwp,
                 gas_serial=None if gas is None else gas[1].serial,
                 gas_profile=None if gas is None else gas[0].profile_category,
+                gas_ean=None if gas is None else gas[0].ean,
             )
         )
     return plans

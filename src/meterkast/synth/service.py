@@ -8,13 +8,14 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
-from meterkast.fleet.history import electricity_history, history_window
+from meterkast.fleet.history import electricity_history, gas_history, history_window
 from meterkast.fleet.service import plan_meters
 from meterkast.grid.domain import Connection
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.errors import ConflictError, InvalidValueError
 from meterkast.parties.service import PartiesService
+from meterkast.readings.schema import Dataset
 from meterkast.readings.service import ReadingsService
 from meterkast.synth.area import SyntheticArea, generate
 
@@ -67,7 +68,10 @@ class HistoryWriter:
             raise InvalidValueError("--history-months must be 1 to 24 (the retention window)")
         connections: dict[str, Connection] = {c.ean: c for c in self._connections()}
         first, last = history_window(as_of, months)
-        tables = electricity_history(
-            plan_meters(connections.values()), connections, first, last, self._clock()
+        plans, now = plan_meters(connections.values()), self._clock()
+        written = self._readings.write_history(
+            electricity_history(plans, connections, first, last, now)
         )
-        return self._readings.write_history(tables)
+        return written + self._readings.write_history(
+            gas_history(plans, connections, first, last, now), Dataset.GAS_DAILY
+        )
