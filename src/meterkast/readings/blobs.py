@@ -3,8 +3,12 @@
 The serving layout keeps, per month and dataset, one sealed blob per connection. Its plaintext
 is the connection's rows (every version) as packed little-endian records, in (time, version)
 order, without the EAN (the blob's index tag stands for it). Source and quality are one byte
-each (their position in the sorted code list). Decoding 24 blobs is one ``frombuffer`` and a
-column copy each, far below the per-column-chunk cost of Parquet for a few dozen rows.
+each (their position in the sorted code list). Before sealing, every numeric
+field is delta-coded within the connection (the registers climb by a day's use, the day by
+one, versions and intake times barely change) and the records are zstd-compressed: a blob is
+about a sixth of its raw size. Decoding 24 blobs is a decompression, a ``frombuffer`` and a
+running sum per field each, far below the per-column-chunk cost of Parquet for a few dozen
+rows.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import zstandard
 
 from meterkast.kernel.codes import ReadingQuality, ReadingSource
 from meterkast.kernel.errors import InvalidValueError
@@ -41,6 +46,13 @@ def _record_type(dataset: Dataset) -> np.dtype:
 
 
 RECORDS = {dataset: _record_type(dataset) for dataset in Dataset}
+# Fields stored as the difference to the connection's previous record (codes stay as they are).
+_DELTA = {d: [n for n in RECORDS[d].names or () if RECORDS[d][n] != np.uint8] for d in Dataset}
+# zstd's fast level -1: on these small delta-coded records as small as level 1 (8.8 bytes
+# per electricity row instead of 50) in half the time; level 3 saves 15 % more for 2-3x time.
+_LEVEL = -1
+# Compress in the library's own threads (it releases the GIL) from this many blobs on.
+_MULTI = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +62,69 @@ class Groups:
     eans: list[str]
     records: np.ndarray  # structured, RECORDS[dataset], sorted by (EAN, time, version)
     starts: np.ndarray  # int64, len(eans) + 1
+    coded: np.ndarray | None = None  # the records delta-coded, when built along with them
 
     def payloads(self) -> list[bytes]:
-        """Each connection's records as bytes (one slice of one buffer per connection)."""
-        buffer = memoryview(self.records.tobytes())
+        """Each connection's records, delta-coded and compressed (see :func:`decode`)."""
+        if not self.eans:
+            return []
+        coded = self.coded
+        if coded is None:
+            dtype = self.records.dtype
+            columns = {n: np.ascontiguousarray(self.records[n]) for n in dtype.names or ()}
+            coded = _coded(_dataset_of(dtype), columns, self.starts)
         size = self.records.dtype.itemsize
-        bounds = (self.starts * size).tolist()
-        return [bytes(buffer[a:b]) for a, b in itertools.pairwise(bounds)]
+        bounds = self.starts * size
+        compressor = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=False)
+        if len(self.eans) < _MULTI:
+            buffer = memoryview(coded.tobytes())
+            return [compressor.compress(buffer[a:b]) for a, b in itertools.pairwise(bounds)]
+        segments = np.empty((len(self.eans), 2), dtype=np.uint64)
+        segments[:, 0] = bounds[:-1]
+        segments[:, 1] = np.diff(bounds)
+        packed = compressor.multi_compress_to_buffer(
+            zstandard.BufferWithSegments(coded.tobytes(), segments.tobytes()), threads=2
+        )
+        return [packed[i].tobytes() for i in range(len(packed))]
 
 
-def to_records(dataset: Dataset, table: pa.Table) -> np.ndarray:
-    """The table's rows (any order) as records; the EAN column is left out."""
+def _dataset_of(dtype: np.dtype) -> Dataset:
+    return next(d for d in Dataset if RECORDS[d] == dtype)
+
+
+def decode(dataset: Dataset, payload: bytes) -> bytes:
+    """One blob's plaintext (:meth:`Groups.payloads`) back to plain records."""
+    if not payload:
+        return b""
+    records = np.frombuffer(zstandard.ZstdDecompressor().decompress(payload), RECORDS[dataset])
+    records = records.copy()
+    for name in _DELTA[dataset]:
+        np.cumsum(records[name], dtype=records[name].dtype, out=records[name])
+    return records.tobytes()
+
+
+def _coded(dataset: Dataset, columns: dict[str, np.ndarray], starts: np.ndarray) -> np.ndarray:
+    """Records whose numeric fields hold the difference to the connection's previous row
+    (its first row keeps the value); integer wrap-around is undone exactly by the sum."""
+    coded = np.empty(starts[-1], dtype=RECORDS[dataset])
+    firsts = starts[:-1]
+    for name, column in columns.items():
+        if name in _DELTA[dataset]:
+            delta = np.empty_like(column)
+            if column.size:
+                delta[0] = column[0]
+            np.subtract(column[1:], column[:-1], out=delta[1:])
+            delta[firsts] = column[firsts]
+            coded[name] = delta
+        else:
+            coded[name] = column
+    return coded
+
+
+def _columns(dataset: Dataset, table: pa.Table) -> dict[str, np.ndarray]:
+    """The table's record fields as contiguous numpy columns (codes as their positions)."""
     dtype = RECORDS[dataset]
-    records = np.empty(table.num_rows, dtype=dtype)
+    columns = {}
     for name in dtype.names or ():
         column = table[name]
         if name in CODES:  # a handful of distinct values: map the dictionary, not the rows
@@ -71,15 +133,34 @@ def to_records(dataset: Dataset, table: pa.Table) -> np.ndarray:
             if codes.null_count:
                 raise InvalidValueError(f"unknown {name} code in the readings")
             indices = encoded.indices.to_numpy(zero_copy_only=False)
-            records[name] = codes.to_numpy(zero_copy_only=False)[indices]
+            columns[name] = codes.to_numpy(zero_copy_only=False).astype(np.uint8)[indices]
         else:
-            records[name] = column.cast(_STORAGE[dtype[name].str.replace("|", "")]).to_numpy()
+            storage = _STORAGE[dtype[name].str.replace("|", "")]
+            columns[name] = column.cast(storage).to_numpy()
+    return columns
+
+
+def _records(dataset: Dataset, columns: dict[str, np.ndarray]) -> np.ndarray:
+    records = np.empty(len(next(iter(columns.values()))), dtype=RECORDS[dataset])
+    for name, column in columns.items():
+        records[name] = column
     return records
 
 
-def group(dataset: Dataset, table: pa.Table) -> Groups:
-    """Group ``table``'s rows by connection, each in (time, version) order (rows that already
-    come in that order, as the store writes them, are not sorted again)."""
+def to_records(dataset: Dataset, table: pa.Table) -> np.ndarray:
+    """The table's rows (any order) as records; the EAN column is left out."""
+    return _records(dataset, _columns(dataset, table))
+
+
+def group(dataset: Dataset, table: pa.Table, *, ordered: bool = False) -> Groups:
+    """Group ``table``'s rows by connection, each in (time, version) order.
+
+    ``ordered`` promises that the rows already come sorted by (EAN, time, version), as the
+    store writes them: then connections are found where the EAN changes (no hashing, no sort
+    check). Otherwise rows that happen to be in that order are not sorted again.
+    """
+    if ordered:
+        return _group_ordered(dataset, table)
     time = TIME_COLUMN[dataset]
     encoded = pc.dictionary_encode(table["ean"]).combine_chunks()
     names = encoded.dictionary.to_pylist()
@@ -96,6 +177,19 @@ def group(dataset: Dataset, table: pa.Table) -> Groups:
     cuts = np.flatnonzero(owner[1:] != owner[:-1]) + 1
     starts = np.concatenate([[0], cuts, [owner.size]]).astype(np.int64)
     return Groups([names[i] for i in owner[starts[:-1]].tolist()], records, starts)
+
+
+def _group_ordered(dataset: Dataset, table: pa.Table) -> Groups:
+    ean = table["ean"].combine_chunks()
+    n = len(ean)
+    columns = _columns(dataset, table)
+    records = _records(dataset, columns)
+    if n == 0:
+        return Groups([], records, np.zeros(1, np.int64))
+    change = pc.not_equal(ean.slice(1), ean.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.concatenate([[0], np.flatnonzero(change) + 1, [n]]).astype(np.int64)
+    names = ean.take(pa.array(starts[:-1])).to_pylist()
+    return Groups(names, records, starts, _coded(dataset, columns, starts))
 
 
 def _ordered(key: np.ndarray, time: np.ndarray, version: np.ndarray) -> bool:
