@@ -14,6 +14,7 @@ rows.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -92,15 +93,19 @@ def _dataset_of(dtype: np.dtype) -> Dataset:
     return next(d for d in Dataset if RECORDS[d] == dtype)
 
 
-def decode(dataset: Dataset, payload: bytes) -> bytes:
-    """One blob's plaintext (:meth:`Groups.payloads`) back to plain records."""
+_LOCAL = threading.local()  # one decompression context per thread (contexts are not shared)
+
+
+def decompress(payload: bytes) -> bytes:
+    """One blob's plaintext (:meth:`Groups.payloads`) to its delta-coded records; hand those
+    to :func:`to_table`, which undoes the deltas of many blobs at once."""
     if not payload:
         return b""
-    records = np.frombuffer(zstandard.ZstdDecompressor().decompress(payload), RECORDS[dataset])
-    records = records.copy()
-    for name in _DELTA[dataset]:
-        np.cumsum(records[name], dtype=records[name].dtype, out=records[name])
-    return records.tobytes()
+    context = getattr(_LOCAL, "context", None)
+    if context is None:
+        context = _LOCAL.context = zstandard.ZstdDecompressor()
+    result: bytes = context.decompress(payload)
+    return result
 
 
 def _coded(dataset: Dataset, columns: dict[str, np.ndarray], starts: np.ndarray) -> np.ndarray:
@@ -238,10 +243,17 @@ def merge_last(dataset: Dataset, parts: Sequence[np.ndarray]) -> np.ndarray:
 def to_table(
     dataset: Dataset, ean: str, payloads: Sequence[bytes], columns: Sequence[str]
 ) -> pa.Table:
-    """One connection's records back to Arrow, with the dataset's column types."""
+    """One connection's records back to Arrow, with the dataset's column types.
+
+    ``payloads`` are decompressed blobs (:func:`decompress`), each delta-coded on its own: one
+    running sum per field over all of them, less each blob's starting total.
+    """
     schema = SCHEMAS[dataset]
-    records = np.frombuffer(b"".join(payloads), dtype=RECORDS[dataset])
+    dtype = RECORDS[dataset]
+    records = np.frombuffer(b"".join(payloads), dtype=dtype)
     n = records.size
+    lengths = np.array([len(p) // dtype.itemsize for p in payloads], dtype=np.int64)
+    ends = np.cumsum(lengths)
     arrays = []
     for name in columns:
         field = schema.field(name)
@@ -250,6 +262,12 @@ def to_table(
         elif name in CODES:
             arrays.append(CODES[name].take(pa.array(records[name])))
         else:
-            raw = pa.array(np.ascontiguousarray(records[name]))
+            values = np.ascontiguousarray(records[name])
+            if name in _DELTA[dataset] and n:
+                values = np.cumsum(values, dtype=values.dtype)
+                if lengths.size > 1:
+                    totals = np.concatenate([[0], values[ends[:-1] - 1]]).astype(values.dtype)
+                    values -= np.repeat(totals, lengths)
+            raw = pa.array(values)
             arrays.append(raw if raw.type == field.type else raw.cast(field.type))
     return pa.Table.from_arrays(arrays, schema=pa.schema([schema.field(c) for c in columns]))

@@ -116,7 +116,7 @@ class ReadingsService:
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
         incoming = to_columns(dataset, table)
         with self._store.writing():
-            eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
+            eans = [f"{code:018d}" for code in _unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
             self._store.repair_serving(months)
             existing = self._stored_for(dataset, incoming, eans, months)
@@ -130,7 +130,8 @@ class ReadingsService:
                 REGISTERS[dataset],
             )
             keep = np.flatnonzero(decision.status == NEW)
-            accepted = incoming.take(keep)
+            # Usually every row is new: then no copy of the batch's columns.
+            accepted = incoming if keep.size == len(incoming) else incoming.take(keep)
             accepted.version = decision.version[keep]
             now = self._clock()
             parts = [_accepted_rows(dataset, table, keep, accepted.version, now)]
@@ -354,8 +355,9 @@ class ReadingsService:
         if table.num_rows == 0:
             return
         month = table[time_column].to_numpy().astype("datetime64[M]")
-        for value in np.unique(month):
-            part = table if np.unique(month).size == 1 else table.filter(pa.array(month == value))
+        single = month.min() == month.max()  # the usual batch: no sort to find its months
+        for value in month[:1] if single else np.unique(month):
+            part = table if single else table.filter(pa.array(month == value))
             month_start = value.astype(date)
             self._store.append(dataset, month_start, part, presorted=presorted)
             if len(self._store.files(dataset, month_start)) > COMPACT_AFTER_FILES:
@@ -384,6 +386,16 @@ def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:
         months.append(month)
         month = add_months(month, 1)
     return months
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (without a sort when they already come in order)."""
+    if values.size > 1 and bool(np.all(values[1:] >= values[:-1])):
+        first = np.ones(values.size, dtype=bool)
+        first[1:] = values[1:] != values[:-1]
+        result: np.ndarray = values[first]
+        return result
+    return np.unique(values)
 
 
 def _in_order(ean: np.ndarray, day: np.ndarray) -> bool:

@@ -332,8 +332,8 @@ def _in_order(order: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.nd
     place = np.empty(total, dtype=np.int64)
     place[order] = np.arange(total)
     split = first.shape[1]
-    if first.shape[1]:
-        result[:, place[:split]] = first
-    if second.shape[1]:
-        result[:, place[split:]] = second
+    to_first, to_second = place[:split], place[split:]
+    for k in range(first.shape[0]):  # row by row: 1-D scatters are several times faster
+        result[k][to_first] = first[k]
+        result[k][to_second] = second[k]
     return result

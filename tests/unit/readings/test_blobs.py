@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from meterkast.kernel.errors import InvalidValueError
-from meterkast.readings.blobs import decode, group, last_rows, merge_last, to_table
+from meterkast.readings.blobs import decompress, group, last_rows, merge_last, to_table
 from meterkast.readings.schema import SCHEMAS, Dataset
 
 E1, E2 = "871687140000000011", "871687140000000028"
@@ -41,7 +41,7 @@ def test_unordered_rows_are_grouped_per_connection_in_time_and_version_order() -
     assert groups.eans == [E1, E2]
     assert groups.starts.tolist() == [0, 3, 5]
     payloads = groups.payloads()
-    back = to_table(DAILY, E1, [decode(DAILY, payloads[0])], SCHEMAS[DAILY].names)
+    back = to_table(DAILY, E1, [decompress(payloads[0])], SCHEMAS[DAILY].names)
     assert back.schema == SCHEMAS[DAILY]
     assert [(r["day"].day, r["version"], r["import_t1_wh"]) for r in back.to_pylist()] == [
         (1, 1, 5),
@@ -84,7 +84,9 @@ def test_ordered_grouping_and_the_compressed_payloads_round_trip_exactly() -> No
     payloads = fast.payloads()
     assert len(payloads) == 80
     for k, ean in enumerate(fast.eans):
-        back = to_table(DAILY, ean, [decode(DAILY, payloads[k])], SCHEMAS[DAILY].names)
+        back = to_table(DAILY, ean, [decompress(payloads[k])], SCHEMAS[DAILY].names)
         assert back.to_pylist() == ordered.slice(4 * k, 4).to_pylist()
-    raw = fast.records.nbytes
-    assert sum(len(p) for p in payloads) < raw / 2  # compressed
+    assert sum(len(p) for p in payloads) < fast.records.nbytes / 2  # compressed
+    # Several blobs of one connection (segments, months) decode together.
+    both = to_table(DAILY, fast.eans[3], [decompress(payloads[3])] * 2, SCHEMAS[DAILY].names)
+    assert both.to_pylist() == ordered.slice(12, 4).to_pylist() * 2

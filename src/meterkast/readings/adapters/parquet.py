@@ -342,7 +342,7 @@ class EncryptedMonthStore:
             if serving:
                 payload = self.serving.payload(dataset, month, ean, self.token(month))
                 if payload is not None:
-                    served.append(payload)
+                    served.extend(payload)
                     continue
             for opened in self._month_files(dataset, month):
                 first = int(np.searchsorted(opened.ean_max, ean, side="left"))

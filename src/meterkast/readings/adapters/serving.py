@@ -33,7 +33,14 @@ import numpy as np
 import pyarrow as pa
 
 from meterkast.kernel.errors import DomainError
-from meterkast.readings.blobs import SUMMARY, Groups, decode, group, last_rows, merge_last
+from meterkast.readings.blobs import (
+    SUMMARY,
+    Groups,
+    decompress,
+    group,
+    last_rows,
+    merge_last,
+)
 from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
 from meterkast.readings.schema import Dataset
 
@@ -129,10 +136,11 @@ class ServingIndex:
             return DataKeyUnavailableError(_key_id(month))
         return error
 
-    def payload(self, dataset: Dataset, month: date, ean: str, token: str) -> bytes | None:
-        """One connection's records of ``month`` (every version; empty when it has none), or
-        None when the blobs do not reflect the manifest whose digest is ``token`` (the caller
-        then reads the files). Decode with :func:`meterkast.readings.blobs.to_table`."""
+    def payload(self, dataset: Dataset, month: date, ean: str, token: str) -> list[bytes] | None:
+        """One connection's records of ``month`` (every version, one item per segment; none
+        when it has none), or None when the blobs do not reflect the manifest whose digest is
+        ``token`` (the caller then reads the files). Decode with
+        :func:`meterkast.readings.blobs.to_table`."""
         reader = self._reader(month)
         if reader is None:
             return None
@@ -148,7 +156,7 @@ class ServingIndex:
             return None
         found = [(segment, sealed) for _, segment, sealed in rows if sealed is not None]
         if not found:
-            return b""
+            return []
         try:
             opened = self._keys.data_key_open(
                 key_id,
@@ -157,7 +165,7 @@ class ServingIndex:
             )
         except DomainError as error:
             raise self._failed(month, error) from None
-        return b"".join(decode(dataset, plain) for plain in opened)
+        return [decompress(plain) for plain in opened]
 
     def last_rows(self, dataset: Dataset, month: date, token: str) -> np.ndarray | None:
         """The month's last row per connection (:data:`meterkast.readings.blobs.SUMMARY`), or
