@@ -58,23 +58,20 @@ _MULTI = 64
 
 @dataclass(frozen=True, slots=True)
 class Groups:
-    """Rows grouped by connection: ``eans[i]`` owns ``records[starts[i]:starts[i + 1]]``."""
+    """Rows grouped by connection: ``eans[i]`` owns rows ``starts[i]:starts[i + 1]`` of the
+    record fields in ``columns`` (sorted by EAN, time, version)."""
 
+    dataset: Dataset
     eans: list[str]
-    records: np.ndarray  # structured, RECORDS[dataset], sorted by (EAN, time, version)
+    columns: dict[str, np.ndarray]  # each field of RECORDS[dataset], one array per field
     starts: np.ndarray  # int64, len(eans) + 1
-    coded: np.ndarray | None = None  # the records delta-coded, when built along with them
 
     def payloads(self) -> list[bytes]:
-        """Each connection's records, delta-coded and compressed (see :func:`decode`)."""
+        """Each connection's records, delta-coded and compressed (see :func:`decompress`)."""
         if not self.eans:
             return []
-        coded = self.coded
-        if coded is None:
-            dtype = self.records.dtype
-            columns = {n: np.ascontiguousarray(self.records[n]) for n in dtype.names or ()}
-            coded = _coded(_dataset_of(dtype), columns, self.starts)
-        size = self.records.dtype.itemsize
+        coded = _coded(self.dataset, self.columns, self.starts)
+        size = coded.dtype.itemsize
         bounds = self.starts * size
         compressor = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=False)
         if len(self.eans) < _MULTI:
@@ -84,13 +81,10 @@ class Groups:
         segments[:, 0] = bounds[:-1]
         segments[:, 1] = np.diff(bounds)
         packed = compressor.multi_compress_to_buffer(
-            zstandard.BufferWithSegments(coded.tobytes(), segments.tobytes()), threads=2
+            zstandard.BufferWithSegments(coded.view(np.uint8).data, segments.tobytes()),
+            threads=2,
         )
         return [packed[i].tobytes() for i in range(len(packed))]
-
-
-def _dataset_of(dtype: np.dtype) -> Dataset:
-    return next(d for d in Dataset if RECORDS[d] == dtype)
 
 
 _LOCAL = threading.local()  # one decompression context per thread (contexts are not shared)
@@ -177,24 +171,23 @@ def group(dataset: Dataset, table: pa.Table, *, ordered: bool = False) -> Groups
     if not _ordered(key, records[time], records["version"]):
         order = np.lexsort((records["version"], records[time], key))
         records, owner = records[order], owner[order]
+    columns = {name: np.ascontiguousarray(records[name]) for name in records.dtype.names or ()}
     if owner.size == 0:
-        return Groups([], records, np.zeros(1, np.int64))
+        return Groups(dataset, [], columns, np.zeros(1, np.int64))
     cuts = np.flatnonzero(owner[1:] != owner[:-1]) + 1
     starts = np.concatenate([[0], cuts, [owner.size]]).astype(np.int64)
-    return Groups([names[i] for i in owner[starts[:-1]].tolist()], records, starts)
+    return Groups(dataset, [names[i] for i in owner[starts[:-1]].tolist()], columns, starts)
 
 
 def _group_ordered(dataset: Dataset, table: pa.Table) -> Groups:
     ean = table["ean"].combine_chunks()
     n = len(ean)
     columns = _columns(dataset, table)
-    records = _records(dataset, columns)
     if n == 0:
-        return Groups([], records, np.zeros(1, np.int64))
+        return Groups(dataset, [], columns, np.zeros(1, np.int64))
     change = pc.not_equal(ean.slice(1), ean.slice(0, n - 1)).to_numpy(zero_copy_only=False)
     starts = np.concatenate([[0], np.flatnonzero(change) + 1, [n]]).astype(np.int64)
-    names = ean.take(pa.array(starts[:-1])).to_pylist()
-    return Groups(names, records, starts, _coded(dataset, columns, starts))
+    return Groups(dataset, ean.take(pa.array(starts[:-1])).to_pylist(), columns, starts)
 
 
 def _ordered(key: np.ndarray, time: np.ndarray, version: np.ndarray) -> bool:
@@ -220,9 +213,9 @@ def last_rows(dataset: Dataset, groups: Groups) -> np.ndarray:
     summary = np.empty(len(groups.eans), dtype=SUMMARY[dataset])
     if not groups.eans:
         return summary
-    last = groups.records[groups.starts[1:] - 1]
+    last = groups.starts[1:] - 1
     for name in RECORDS[dataset].names or ():
-        summary[name] = last[name]
+        summary[name] = groups.columns[name][last]
     summary["ean"] = np.array(groups.eans, dtype=np.int64) if groups.eans else []
     return summary
 

@@ -16,7 +16,7 @@ from meterkast.kernel.codes import Product
 from meterkast.readings.adapters.parquet import EncryptedMonthStore
 from meterkast.readings.anchors import Anchors, from_summaries
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
-from meterkast.readings.columns import DailyColumns, concat
+from meterkast.readings.columns import DailyColumns, concat, sorted_unique
 from meterkast.readings.frames import (
     REGISTERS,
     electricity_table,
@@ -116,7 +116,7 @@ class ReadingsService:
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
         incoming = to_columns(dataset, table)
         with self._store.writing():
-            eans = [f"{code:018d}" for code in _unique(incoming.ean).tolist()]
+            eans = [f"{code:018d}" for code in sorted_unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
             self._store.repair_serving(months)
             existing = self._stored_for(dataset, incoming, eans, months)
@@ -386,16 +386,6 @@ def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:
         months.append(month)
         month = add_months(month, 1)
     return months
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted (without a sort when they already come in order)."""
-    if values.size > 1 and bool(np.all(values[1:] >= values[:-1])):
-        first = np.ones(values.size, dtype=bool)
-        first[1:] = values[1:] != values[:-1]
-        result: np.ndarray = values[first]
-        return result
-    return np.unique(values)
 
 
 def _in_order(ean: np.ndarray, day: np.ndarray) -> bool:
