@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
@@ -50,7 +51,7 @@ VIEW = ("import_t1_wh", "import_t2_wh", "export_t1_wh", "export_t2_wh", "quality
 class _Facts(StaticConnectionFacts):
     """Every EAN is a 3x25 A household with 3,500 kWh SJV and 4 kWp (bulk, no per-EAN objects)."""
 
-    def lookup(self, eans: list[str]) -> dict[str, ConnectionFact]:  # type: ignore[override]
+    def lookup(self, eans: Sequence[str]) -> dict[str, ConnectionFact]:
         return {
             e: ConnectionFact(e, Product.ELECTRICITY, 3500.0, 25, 3, solar_kwp=4.0) for e in eans
         }
@@ -247,6 +248,12 @@ def run(scale: str) -> None:
             target = _service(folder / name, keys)
             files = list((folder / name / f"{FIRST:%Y-%m}").iterdir())
             sizes[count] = (len(files), sum(f.stat().st_size for f in files) / 1e6)
+            parquet = sum(f.stat().st_size for f in files if f.suffix == ".parquet") / 1e6
+            serving = sum(f.stat().st_size for f in files if f.name == SERVING) / 1e6
+            print(
+                f"month folder at {count:,} connections: Parquet {parquet:,.1f} MB, "
+                f"{SERVING} {serving:,.1f} MB ({serving / parquet:.1f}x)"
+            )
             t0 = time.perf_counter()
             purged = target.purge(as_of=add_months(FIRST, 25))  # the oldest month only
             timings[count] = time.perf_counter() - t0

@@ -56,3 +56,13 @@ def concat(parts: list[DailyColumns]) -> DailyColumns:
         np.concatenate([p.quality for p in parts]),
         np.concatenate([p.version for p in parts]),
     )
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (without a sort when they already come in order)."""
+    if values.size > 1 and bool(np.all(values[1:] >= values[:-1])):
+        first = np.ones(values.size, dtype=bool)
+        first[1:] = values[1:] != values[:-1]
+        result: np.ndarray = values[first]
+        return result
+    return np.unique(values)

@@ -16,7 +16,7 @@ from meterkast.kernel.codes import Product
 from meterkast.readings.adapters.parquet import EncryptedMonthStore
 from meterkast.readings.anchors import Anchors, from_summaries
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
-from meterkast.readings.columns import DailyColumns, concat
+from meterkast.readings.columns import DailyColumns, concat, sorted_unique
 from meterkast.readings.frames import (
     REGISTERS,
     electricity_table,
@@ -116,7 +116,7 @@ class ReadingsService:
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
         incoming = to_columns(dataset, table)
         with self._store.writing():
-            eans = [f"{code:018d}" for code in np.unique(incoming.ean).tolist()]
+            eans = [f"{code:018d}" for code in sorted_unique(incoming.ean).tolist()]
             months = _months_between(incoming.day.min(), incoming.day.max())
             self._store.repair_serving(months)
             existing = self._stored_for(dataset, incoming, eans, months)
@@ -130,7 +130,8 @@ class ReadingsService:
                 REGISTERS[dataset],
             )
             keep = np.flatnonzero(decision.status == NEW)
-            accepted = incoming.take(keep)
+            # Usually every row is new: then no copy of the batch's columns.
+            accepted = incoming if keep.size == len(incoming) else incoming.take(keep)
             accepted.version = decision.version[keep]
             now = self._clock()
             parts = [_accepted_rows(dataset, table, keep, accepted.version, now)]
@@ -354,8 +355,9 @@ class ReadingsService:
         if table.num_rows == 0:
             return
         month = table[time_column].to_numpy().astype("datetime64[M]")
-        for value in np.unique(month):
-            part = table if np.unique(month).size == 1 else table.filter(pa.array(month == value))
+        single = month.min() == month.max()  # the usual batch: no sort to find its months
+        for value in month[:1] if single else np.unique(month):
+            part = table if single else table.filter(pa.array(month == value))
             month_start = value.astype(date)
             self._store.append(dataset, month_start, part, presorted=presorted)
             if len(self._store.files(dataset, month_start)) > COMPACT_AFTER_FILES:

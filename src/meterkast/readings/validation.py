@@ -196,7 +196,6 @@ def decide(
         a_code = np.concatenate([e_code[anchors_e], pick(i_code)])
         a_day = np.concatenate([existing.day[anchors_e], pick(incoming.day)])
         a_series = np.concatenate([existing.series[anchors_e], pick(incoming.series)])
-        a_regs = np.hstack([existing.registers[:, anchors_e], pick(incoming.registers)])
         a_row = np.concatenate([np.full(anchors_e.size, -1), candidates])  # incoming row or -1
         a_customer = np.concatenate(
             [np.zeros(anchors_e.size, bool), pick(incoming.source) == CUSTOMER]
@@ -205,33 +204,36 @@ def decide(
         order = np.argsort(a_code * KEY_DAY_LIMIT + a_day.astype(np.int64), kind="stable")
         a_code, a_day, a_series = a_code[order], a_day[order], a_series[order]
         a_row, a_customer = a_row[order], a_customer[order]
-        # Only pairs with an incoming reading on either side need checking.
-        pair = np.flatnonzero((a_code[1:] == a_code[:-1]) & ((a_row[1:] >= 0) | (a_row[:-1] >= 0)))
-        prev, cur = pair, pair + 1
-        regs_prev = a_regs[:, order[prev]]
-        regs_cur = a_regs[:, order[cur]]
+        # The registers in that order, written in place (no stacked copy, no gathers per pair).
+        a_regs = _in_order(order, existing.registers[:, anchors_e], pick(incoming.registers))
+        # Adjacent rows are compared; only pairs of one connection with an incoming reading on
+        # either side count. Rules are evaluated over every adjacent position (views, no
+        # gathers) and masked with ``pair``.
+        pair = (a_code[1:] == a_code[:-1]) & ((a_row[1:] >= 0) | (a_row[:-1] >= 0))
         why = np.zeros(pair.size, dtype=np.int8)  # 0: fine, else 1 + index into messages
         messages: list[str] = []
 
-        same = a_series[cur] == a_series[prev]
+        same = pair & (a_series[1:] == a_series[:-1])
         _flag(
             why,
             messages,
-            a_series[cur] < a_series[prev],
+            pair & (a_series[1:] < a_series[:-1]),
             "series number lower than an earlier reading's (meter exchange order)",
         )
-        delta = regs_cur - regs_prev
-        days = (a_day[cur] - a_day[prev]).astype(np.int64)
+        days = (a_day[1:] - a_day[:-1]).astype(np.int64)
+        imports = [k for k in range(len(register_names)) if k not in export_rows]
+        used = np.zeros(pair.size, dtype=np.int64)
+        fed = np.zeros(pair.size, dtype=np.int64) if export_rows else used
         for k, name in enumerate(register_names):
+            delta = a_regs[k, 1:] - a_regs[k, :-1]
             _flag(
                 why,
                 messages,
-                same & (delta[k] < 0),
+                same & (delta < 0),
                 f"{name} lower than the previous reading (same meter series)",
             )
-        lim_pos = limit_index[a_code[cur]]
-        imports = [k for k in range(len(register_names)) if k not in export_rows]
-        used = delta[imports].sum(axis=0)
+            np.add(used if k in imports else fed, delta, out=used if k in imports else fed)
+        lim_pos = limit_index[a_code[1:]]
         _flag(
             why,
             messages,
@@ -239,18 +241,16 @@ def decide(
             "implausible consumption for the connection's capacity and SJV",
         )
         if export_rows:
-            fed = delta[list(export_rows)].sum(axis=0)
             _flag(
                 why,
                 messages,
                 same & (fed > limits.export_per_day[lim_pos] * days),
                 "implausible feed-in for the connection's production capacity",
             )
-        customer = np.flatnonzero(a_customer[cur] & same)
+        customer = np.flatnonzero(a_customer[1:] & same)
         if customer.size:
-            c_prev, c_cur = prev[customer], cur[customer]
             annual = limits.annual[lim_pos[customer]]
-            expected = annual * shares[imports[0]].span(a_day[c_prev], a_day[c_cur])
+            expected = annual * shares[imports[0]].span(a_day[customer], a_day[customer + 1])
             over = np.zeros(pair.size, dtype=bool)
             over[customer] = used[customer] > CUSTOMER_FACTOR * expected + CUSTOMER_MARGIN * annual
             _flag(
@@ -260,20 +260,20 @@ def decide(
                 "customer reading implausible: use since the last reading far above expected",
             )
         bad = np.flatnonzero(why > 0)
-        blamed = np.where(a_row[cur[bad]] >= 0, a_row[cur[bad]], a_row[prev[bad]])
+        blamed = np.where(a_row[bad + 1] >= 0, a_row[bad + 1], a_row[bad])
         if not bad.size:
             break
         for row, code in zip(blamed.tolist(), why[bad].tolist(), strict=True):
             reject(np.array([row]), messages[code - 1])
 
-    gap = same & (days > 1)
+    gap = np.flatnonzero(same & (days > 1))
     estimates = estimates_between(
-        all_eans[a_code[prev[gap]]],
-        a_day[prev[gap]],
-        a_day[cur[gap]],
-        a_series[prev[gap]],
-        regs_prev[:, gap],
-        regs_cur[:, gap],
+        all_eans[a_code[gap]],
+        a_day[gap],
+        a_day[gap + 1],
+        a_series[gap],
+        a_regs[:, gap],
+        a_regs[:, gap + 1],
         shares,
     )
     return Decision(status, version, reasons, versioned(estimates, existing, e_key, all_eans))
@@ -321,4 +321,19 @@ def _member(wanted: np.ndarray, keys: np.ndarray) -> np.ndarray:
     ordered = np.sort(keys, kind="stable")
     pos = np.minimum(np.searchsorted(ordered, wanted), ordered.size - 1)
     result: np.ndarray = ordered[pos] == wanted
+    return result
+
+
+def _in_order(order: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The columns of ``first`` then ``second`` (2-D, same rows) rearranged by ``order``:
+    each part is scattered to its sorted places, one pass, no stacked copy in between."""
+    total = first.shape[1] + second.shape[1]
+    result = np.empty((first.shape[0], total), dtype=np.result_type(first, second))
+    place = np.empty(total, dtype=np.int64)
+    place[order] = np.arange(total)
+    split = first.shape[1]
+    to_first, to_second = place[:split], place[split:]
+    for k in range(first.shape[0]):  # row by row: 1-D scatters are several times faster
+        result[k][to_first] = first[k]
+        result[k][to_second] = second[k]
     return result

@@ -203,3 +203,25 @@ def test_compaction_leaves_one_segment_per_connection_and_the_same_answers(
         counts = connection.execute("SELECT count(*) FROM blobs GROUP BY tag").fetchall()
     assert counts == [(2,), (2,)]  # one segment from the compaction, one from the last intake
     assert both_paths_agree(service, [E1, E2]) == 4 * 10  # two EANs, latest and all versions
+
+
+def test_a_serving_file_of_the_older_blob_format_is_stale_and_rebuilt(
+    service: ReadingsService, tmp_path: Path
+) -> None:
+    fill(service)
+    january = date(2026, 1, 1)
+    path = tmp_path / "readings" / "2026-01" / SERVING
+    expected = service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR, all_versions=True).to_pylist()
+    # Format 1 stored the bare manifest digest (and uncompressed blobs that would not decode).
+    with sqlite3.connect(path) as connection:
+        (token,) = connection.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
+        assert token.startswith("2:")
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'token'", (token[2:],))
+        connection.execute("UPDATE blobs SET sealed = x'00'")
+    assert not service.serving_is_current(january)
+    assert (
+        service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR, all_versions=True).to_pylist()
+        == expected
+    )
+    assert service.repair_serving() == [january]
+    both_paths_agree(service, [E1, E2, G1])

@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -165,12 +166,16 @@ class EncryptedMonthStore:
             ),
         )
 
-    def _write_file(self, month: date, table: pa.Table, name: str) -> None:
-        folder = self.root / month_dir_name(month)
+    def _prepare(self, month: date) -> None:
+        """The month's key and folder, before anything is written there."""
         key_id = month_key_id(month)
         if not self._keys.has_data_key(key_id):
             self._keys.create_data_key(key_id)  # refused for a month whose key was destroyed
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.root / month_dir_name(month)).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def _write_file(self, month: date, table: pa.Table, name: str) -> None:
+        self._prepare(month)
+        folder = self.root / month_dir_name(month)
         properties = self.encryption_properties(month)
         tmp = folder / f".tmp-{name}"
         pq.write_table(
@@ -200,14 +205,22 @@ class EncryptedMonthStore:
         if not presorted:
             table = table.sort_by(sort_keys(dataset))
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
-        self._write_file(month, table, name)
         old = self._manifest(month)
         manifest = {k: list(v) for k, v in old.items()}
         manifest.setdefault(dataset.value, []).append(name)
-        # Serving blobs first (they name the new manifest's digest), then the manifest.
-        fresh = self.serving.apply(
-            dataset, month, table, manifest_token(old), manifest_token(manifest)
-        )
+        # The Parquet file (PyArrow releases the GIL) is written on a second thread while this
+        # one builds and commits the serving blobs; the manifest is committed only after both.
+        # Blobs committed for a file that then failed name a manifest that never comes: the
+        # month is stale and rebuilt from its files, as after a crash between the commits.
+        self._prepare(month)
+        with ThreadPoolExecutor(1, thread_name_prefix="parquet-write") as pool:
+            written = pool.submit(self._write_file, month, table, name)
+            try:
+                fresh = self.serving.apply(
+                    dataset, month, table, manifest_token(old), manifest_token(manifest)
+                )
+            finally:
+                written.result()
         self._commit(month, manifest)
         if not fresh:
             self.rebuild_serving(month)
@@ -329,7 +342,7 @@ class EncryptedMonthStore:
             if serving:
                 payload = self.serving.payload(dataset, month, ean, self.token(month))
                 if payload is not None:
-                    served.append(payload)
+                    served.extend(payload)
                     continue
             for opened in self._month_files(dataset, month):
                 first = int(np.searchsorted(opened.ean_max, ean, side="left"))

@@ -33,7 +33,14 @@ import numpy as np
 import pyarrow as pa
 
 from meterkast.kernel.errors import DomainError
-from meterkast.readings.blobs import SUMMARY, Groups, group, last_rows, merge_last
+from meterkast.readings.blobs import (
+    SUMMARY,
+    Groups,
+    decompress,
+    group,
+    last_rows,
+    merge_last,
+)
 from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
 from meterkast.readings.schema import Dataset
 
@@ -56,10 +63,15 @@ _READ_SUMMARY = (
 )
 
 
+# The blob format's version is part of the token: serving files of an older format are stale
+# (readers use the files, the next writer rebuilds them).
+FORMAT = 2
+
+
 def manifest_token(manifest: Mapping[str, Sequence[str]]) -> str:
     """The digest a month's serving blobs carry of the manifest they reflect."""
     canonical = json.dumps({k: list(v) for k, v in manifest.items() if v}, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return f"{FORMAT}:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
 def _key_id(month: date) -> str:
@@ -72,7 +84,7 @@ def _message(dataset: Dataset, ean: str) -> bytes:
 
 def _associated(dataset: Dataset, month: date, segment: int) -> bytes:
     """What a blob is bound to, before its tag (append the tag): dataset, month, segment."""
-    return f"meterkast-serving-v1\0{dataset.value}\0{month:%Y-%m}\0{segment}\0".encode()
+    return f"meterkast-serving-v2\0{dataset.value}\0{month:%Y-%m}\0{segment}\0".encode()
 
 
 def _summary_associated(dataset: Dataset, month: date) -> bytes:
@@ -124,10 +136,11 @@ class ServingIndex:
             return DataKeyUnavailableError(_key_id(month))
         return error
 
-    def payload(self, dataset: Dataset, month: date, ean: str, token: str) -> bytes | None:
-        """One connection's records of ``month`` (every version; empty when it has none), or
-        None when the blobs do not reflect the manifest whose digest is ``token`` (the caller
-        then reads the files). Decode with :func:`meterkast.readings.blobs.to_table`."""
+    def payload(self, dataset: Dataset, month: date, ean: str, token: str) -> list[bytes] | None:
+        """One connection's records of ``month`` (every version, one item per segment; none
+        when it has none), or None when the blobs do not reflect the manifest whose digest is
+        ``token`` (the caller then reads the files). Decode with
+        :func:`meterkast.readings.blobs.to_table`."""
         reader = self._reader(month)
         if reader is None:
             return None
@@ -143,7 +156,7 @@ class ServingIndex:
             return None
         found = [(segment, sealed) for _, segment, sealed in rows if sealed is not None]
         if not found:
-            return b""
+            return []
         try:
             opened = self._keys.data_key_open(
                 key_id,
@@ -152,7 +165,7 @@ class ServingIndex:
             )
         except DomainError as error:
             raise self._failed(month, error) from None
-        return opened[0] if len(opened) == 1 else b"".join(opened)
+        return [decompress(plain) for plain in opened]
 
     def last_rows(self, dataset: Dataset, month: date, token: str) -> np.ndarray | None:
         """The month's last row per connection (:data:`meterkast.readings.blobs.SUMMARY`), or
@@ -219,7 +232,7 @@ class ServingIndex:
             if _stored_token(connection) != before:
                 return False
             if table.num_rows:
-                groups = group(dataset, table)  # checks the order, sorts if needed
+                groups = group(dataset, table, ordered=True)  # the store sorted it
                 self._write(connection, dataset, month, groups, _next_segment(connection))
                 self._summarise(connection, dataset, month, groups, fold=True)
             _set_token(connection, after)
