@@ -20,6 +20,7 @@ from meterkast.access.policy import CaseKind
 from meterkast.api.deps import ACTIVITY
 from meterkast.bootstrap import App
 from meterkast.kernel.codes import AuditEvent, GrantScope, GrantStatus, Role
+from meterkast.kernel.errors import InvalidValueError
 from meterkast.rights.domain import RequestKind
 from tests.staff_support import (
     CLERK,
@@ -327,6 +328,54 @@ def test_service_staff_need_an_open_case(world: World) -> None:
     assert client.get(url, params={"ean": EAN, "purpose": "1.5"}).status_code == 404
     denied = [r for r in _audit_rows(app) if r.role == "staff_service" and not r.allowed]
     assert len(denied) >= 3  # every refusal is audited too
+
+
+def test_a_case_opens_only_the_activity_it_serves(world: World) -> None:
+    client, app, _ = world
+    staff_sign_in(client, app, Role.STAFF_SERVICE, CLERK)
+    app.cases.open(kind=CaseKind.SERVICE, connection_ean=EAN, customer_id=CUSTOMER,
+                   purpose="1.5", subject="complaint", opened_by=CLERK, now=NOW)  # fmt: skip
+    url = "/portal/service/connection"
+    assert client.get(url, params={"ean": EAN, "purpose": "1.5"}).status_code == 200
+    other = client.get(url, params={"ean": EAN, "purpose": "1.4"})  # a compensation look-up
+    none = client.get(url, params={"ean": "871690000000000034", "purpose": "1.4"})
+    assert other.status_code == 404 and other.text.split("<main")[1] == none.text.split("<main")[1]
+    refused = [r for r in _audit_rows(app) if r.role == "staff_service" and r.purpose == "1.4"]
+    assert refused and not any(r.allowed for r in refused)
+    with pytest.raises(InvalidValueError):  # a case is opened for one of its kind's activities
+        app.cases.open(kind=CaseKind.SERVICE, connection_ean=EAN, customer_id=CUSTOMER,
+                       purpose="7.1", subject="x", opened_by=CLERK, now=NOW)  # fmt: skip
+
+
+def test_service_staff_see_their_open_cases_and_open_them(world: World) -> None:
+    client, app, moment = world
+    staff_sign_in(client, app, Role.STAFF_SERVICE, CLERK)
+    assert 'id="no-open-cases"' in client.get("/portal/service").text
+    mine = app.cases.open(kind=CaseKind.SERVICE, connection_ean=EAN, customer_id=CUSTOMER,
+                          purpose="1.6", subject="question about the meter", opened_by=CLERK,
+                          now=NOW)  # fmt: skip
+    theirs = app.cases.open(kind=CaseKind.SERVICE, connection_ean=GAS_EAN, customer_id=CUSTOMER,
+                            purpose="1.5", subject="complaint", opened_by="ST99",
+                            now=NOW)  # fmt: skip
+    before = len(_audit_rows(app))
+    home = client.get("/portal/service?lang=en").text
+    assert f'href="/portal/service/cases/{mine}"' in home and "1.6 customer question" in home
+    assert theirs not in home and EAN not in home and "Kerkstraat" not in home
+    assert "question about the meter" not in home  # the subject stays in the ticketing system
+    assert len(_audit_rows(app)) == before  # the list shows nobody, so it reads nothing
+    page = client.get(f"/portal/service/cases/{mine}?lang=en")
+    assert page.status_code == 200 and "Kerkstraat 3" in page.text and "1.6" in page.text
+    read = _audit_rows(app)[-1]
+    assert (read.role, read.purpose, read.case_id, read.allowed) == (
+        "staff_service", "1.6", mine, True)  # fmt: skip
+    unknown = client.get("/portal/service/connection", params={"ean": EAN, "purpose": "1.5"})
+    for other in (theirs, "no-such-case"):
+        answer = client.get(f"/portal/service/cases/{other}")
+        assert answer.status_code == 404
+        assert answer.text.split("<main")[1] == unknown.text.split("<main")[1]
+    app.cases.close(mine, moment[0])
+    assert client.get(f"/portal/service/cases/{mine}").status_code == 404
+    assert 'id="no-open-cases"' in client.get("/portal/service").text
 
 
 def test_gas_connection_in_m3(world: World) -> None:

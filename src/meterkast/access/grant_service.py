@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from meterkast.access.adapters.grants import cases, grants
 from meterkast.access.grants import Grant, validate_request
 from meterkast.access.policy import (
+    CASE_PURPOSES,
     CaseFact,
     CaseKind,
     ContractFact,
@@ -194,6 +195,17 @@ def contract_facts(contracts: Iterable[Contract]) -> tuple[ContractFact, ...]:
     return tuple(ContractFact(c.customer_id, c.supplier_ean, c.start, c.end) for c in contracts)
 
 
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    """A handler's open case as a work list shows it: no subject, no customer."""
+
+    id: str
+    kind: CaseKind
+    purpose: str  # the register activity the case serves
+    opened_on: date  # Dutch calendar day
+    connection_ean: str  # for the case-bound look-up; not shown in the list
+
+
 class CaseService:
     """Cases that justify a staff member's individual access (service, net-loss, dispute)."""
 
@@ -204,6 +216,9 @@ class CaseService:
              purpose: str, subject: str, opened_by: str, now: datetime) -> str:  # fmt: skip
         if not subject.strip():
             raise InvalidValueError("a case needs a subject")
+        if purpose not in CASE_PURPOSES[kind]:
+            allowed = ", ".join(sorted(CASE_PURPOSES[kind]))
+            raise InvalidValueError(f"a {kind.value} case serves one of {allowed}")
         if kind is CaseKind.SERVICE and customer_id is None:
             raise InvalidValueError("a service case is opened for a customer")
         case_id = str(uuid.uuid4())
@@ -223,11 +238,31 @@ class CaseService:
         if not done:
             raise NotFoundError("no open case with that id")
 
+    def open_cases(self, kind: CaseKind, handler: str) -> list[OpenCase]:
+        """The open cases of one kind that ``handler`` handles, oldest first."""
+        c = cases.c
+        query = (sa.select(c.id, c.kind, c.purpose, c.opened_at, c.connection_ean)
+                 .where(c.kind == kind.value, c.opened_by == handler, c.closed_at.is_(None))
+                 .order_by(c.opened_at, c.id))  # fmt: skip
+        with self._engine.connect() as db:
+            rows = db.execute(query).all()
+        return [OpenCase(r.id, CaseKind(r.kind), r.purpose, local_day(utc(r.opened_at)),
+                         r.connection_ean) for r in rows]  # fmt: skip
+
+    def open_case(self, case_id: str, kind: CaseKind, handler: str) -> OpenCase:
+        """One of :meth:`open_cases`, or NotFoundError (closed, another's, or no such case)."""
+        found = next((k for k in self.open_cases(kind, handler) if k.id == case_id), None)
+        if found is None:
+            raise NotFoundError("no open case with that id")
+        return found
+
     def facts_for(self, connection_ean: str) -> tuple[CaseFact, ...]:
         with self._engine.connect() as db:
             rows = db.execute(sa.select(cases).where(cases.c.connection_ean == connection_ean)
                               .order_by(cases.c.opened_at)).all()  # fmt: skip
         return tuple(
-            CaseFact(r.id, CaseKind(r.kind), r.customer_id, r.closed_at is None, r.opened_by)
+            CaseFact(
+                r.id, CaseKind(r.kind), r.customer_id, r.closed_at is None, r.opened_by, r.purpose
+            )
             for r in rows
         )

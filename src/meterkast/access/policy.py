@@ -57,6 +57,13 @@ NETLOSS_PURPOSES = frozenset({"7.1", "7.2", "7.3"})
 MARKET_PURPOSES = frozenset({"3.5", "3.9", "3.10", "3.11"})
 GRID_PURPOSES = frozenset({"5.3", "5.4"})
 
+# The activities a case of each kind can serve: a case is opened for exactly one of them.
+CASE_PURPOSES: Mapping[CaseKind, frozenset[str]] = {
+    CaseKind.SERVICE: SERVICE_PURPOSES,
+    CaseKind.NETLOSS: NETLOSS_PURPOSES,
+    CaseKind.DISPUTE: MARKET_PURPOSES,
+}
+
 ROLE_PURPOSES: Mapping[Role, frozenset[str]] = {
     Role.CUSTOMER: frozenset({CUSTOMER_OWN, READING_CHOICE}),
     Role.SUPPLIER: SUPPLIER_STANDARD | {SUPPLIER_HISTORY},
@@ -106,6 +113,7 @@ class CaseFact:
     customer_id: str | None
     open: bool
     handler: str | None = None  # staff id the case is assigned to; None = the team
+    purpose: str | None = None  # the register activity the case serves; None serves none
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,15 +341,16 @@ def _staff(ask: _Ask) -> Decision:
     if ask.action is not Action.READ_DAILY:
         return ask.deny("staff never read interval data individually")
     kind = _CASE_KIND[role]
-    case = next((c for c in ask.facts.cases if c.kind is kind and c.open), None)
+    case = next((c for c in ask.facts.cases
+                 if c.kind is kind and c.open and c.purpose == ask.purpose), None)  # fmt: skip
     if case is None:
-        return ask.deny(f"no open {kind.value} case for this connection")
+        return ask.deny(f"no open {kind.value} case for purpose {ask.purpose} at this connection")
     days = ask.days
     if kind is CaseKind.SERVICE:
         if case.customer_id is None:
             return ask.deny("the service case names no customer")
         days &= periods_of(ask.facts.contracts, customer=case.customer_id, today=ask.today)
-    return ask.allow(f"open {kind.value} case", days, case_id=case.id)
+    return ask.allow(f"open {kind.value} case for {case.purpose}", days, case_id=case.id)
 
 
 def _aggregate(ask: _Ask) -> Decision:
