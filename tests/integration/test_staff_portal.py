@@ -115,10 +115,10 @@ def test_audit_log_verifies_filters_pages_and_names_the_first_bad_entry(world: W
     customer_sign_in(client, app)
     assert client.get(f"/portal/connections/{EAN}").status_code == 200  # an audited read
     staff_sign_in(client, app, Role.PRIVACY_OFFICER, OFFICER)
-    page = client.get("/portal/officer/audit?lang=en")
-    assert 'data-ok="true"' in page.text and "The audit log verifies" in page.text
+    page = client.get("/portal/officer/audit?lang=en")  # no full run yet: the view runs one
+    assert 'data-ok="true"' in page.text and "were checked now and verify" in page.text
     total = app.audit.count()
-    assert f"{total} entries checked" in page.text
+    assert f"entries 1 to {total} verified" in page.text and 'id="full-run"' in page.text
     assert EAN not in page.text and app.audit.pseudonyms.connection(EAN) in page.text
     mine = client.get("/portal/officer/audit", params={"connection": EAN, "lang": "en"})
     rows = [r for r in _audit_rows(app) if r.subject_ref == app.audit.pseudonyms.connection(EAN)]
@@ -142,9 +142,16 @@ def test_audit_log_verifies_filters_pages_and_names_the_first_bad_entry(world: W
         db.execute(
             audit_entries.update().where(audit_entries.c.seq == victim).values(purpose="3.1")
         )
+    view = client.get("/portal/officer/audit?lang=en")  # the view relies on the last full run
+    assert 'id="full-run" data-ok="true"' in view.text and "Last full verification" in view.text
+    assert "Older entries have since been checked only through the checkpoints" in view.text
+    ran = client.post("/portal/officer/audit/verify", data={"csrf": csrf_of(view.text)})
+    assert ran.status_code == 303
     bad = client.get("/portal/officer/audit?lang=en")
     assert 'data-ok="false"' in bad.text and f'data-first-bad="{victim}"' in bad.text
     assert f"first bad entry {victim} (modified)" in bad.text
+    assert 'id="full-run" data-ok="false"' in bad.text and f"bad entry at {victim}" in bad.text
+    assert not app.audit_checks.status().ok  # and it stays so until a clean full run
 
 
 def test_audit_log_pages(world: World) -> None:
@@ -192,6 +199,16 @@ def test_request_queue_deadlines_and_access_export(world: World) -> None:
         for r in _audit_rows(app)
         if str(r.action).startswith("dsr_export")
     )
+    exports = [r for r in _audit_rows(app) if r.role == "privacy_officer" and r.purpose == "A.5"
+               and r.action == "read_daily"]  # fmt: skip
+    assert exports and all(r.case_id == request_id and r.allowed for r in exports)
+    assert all(r.principal_ref == app.audit.pseudonyms.party(OFFICER) for r in exports)
+    customer = TestClient(client.app, base_url=BASE, follow_redirects=False)
+    customer_sign_in(customer, app)
+    log = customer.get("/portal/access-log?lang=en").text
+    rows = [r for r in log.split("<tr")[2:] if "privacy officer, privacy office" in r]
+    assert rows and all("A.5" in r and "your data-subject request" in r for r in rows)
+    assert not any("A.5" in r and "you</td>" in r for r in log.split("<tr")[2:])
     moment[0] = NOW + timedelta(days=40)
     late = client.get("/portal/officer/requests?lang=en")
     assert 'class="overdue"' in late.text and "(overdue)" in late.text

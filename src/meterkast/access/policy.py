@@ -50,6 +50,7 @@ CUSTOMER_OWN = "A.1"  # the customer's own access and insight (an addition to th
 READING_CHOICE = "1.2"  # the customer's choice on remote reading
 THIRD_PARTY_SERVICE = "A.3"  # a third party's service under the customer's consent
 CONSENT_MANAGEMENT = "A.2"  # giving, inspecting and withdrawing grants
+SUBJECT_REQUEST = "A.5"  # handling data-subject requests (the privacy officer)
 SUPPLIER_STANDARD = frozenset({"3.1", "3.3", "3.4"})  # readings, feed-in, billing/overview
 SUPPLIER_HISTORY = "3.2"  # historical readings for an offer or a dispute, with a grant
 SERVICE_PURPOSES = frozenset({"1.4", "1.5", "1.6"})
