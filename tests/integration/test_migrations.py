@@ -26,7 +26,9 @@ def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
     assert {"connections", "contracts", "parties"} <= set(sa.inspect(engine).get_table_names())
 
 
-def test_0011_closes_open_cases_that_serve_no_activity_of_their_kind(engine: Engine) -> None:
+def test_0011_closes_open_cases_that_serve_no_activity_and_keeps_their_handler(
+    engine: Engine,
+) -> None:
     from datetime import UTC, datetime
 
     from meterkast.access.adapters.grants import cases
@@ -46,3 +48,5 @@ def test_0011_closes_open_cases_that_serve_no_activity_of_their_kind(engine: Eng
     with engine.connect() as db:
         still_open = db.execute(sa.select(cases.c.id).where(cases.c.closed_at.is_(None)))
         assert set(still_open.scalars()) == {"fits"}
+        handlers = db.execute(sa.select(cases.c.handler)).scalars().all()
+        assert handlers == ["st1"] * 3  # existing cases stay with whoever opened them

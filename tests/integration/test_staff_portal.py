@@ -374,9 +374,14 @@ def test_service_staff_see_their_open_cases_and_open_them(world: World) -> None:
     theirs = app.cases.open(kind=CaseKind.SERVICE, connection_ean=GAS_EAN, customer_id=CUSTOMER,
                             purpose="1.5", subject="complaint", opened_by="ST99",
                             now=NOW)  # fmt: skip
+    team = app.cases.open(kind=CaseKind.SERVICE, connection_ean=GAS_EAN, customer_id=CUSTOMER,
+                          purpose="1.4", subject="damage", opened_by="ST99", now=NOW,
+                          team=True)  # fmt: skip
     before = len(_audit_rows(app))
     home = client.get("/portal/service?lang=en").text
     assert f'href="/portal/service/cases/{mine}"' in home and "1.6 customer question" in home
+    assert f'href="/portal/service/cases/{team}"' in home and "(for the team)" in home
+    assert {c.id for c in app.cases.open_cases(CaseKind.SERVICE, "ST99")} == {theirs, team}
     assert theirs not in home and EAN not in home and "Kerkstraat" not in home
     assert "question about the meter" not in home  # the subject stays in the ticketing system
     assert len(_audit_rows(app)) == before  # the list shows nobody, so it reads nothing
@@ -392,6 +397,8 @@ def test_service_staff_see_their_open_cases_and_open_them(world: World) -> None:
         assert answer.text.split("<main")[1] == unknown.text.split("<main")[1]
     app.cases.close(mine, moment[0])
     assert client.get(f"/portal/service/cases/{mine}").status_code == 404
+    assert client.get(f"/portal/service/cases/{team}").status_code == 200  # the team's case
+    app.cases.close(team, moment[0])
     assert 'id="no-open-cases"' in client.get("/portal/service").text
 
 

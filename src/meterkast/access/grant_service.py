@@ -204,6 +204,7 @@ class OpenCase:
     purpose: str  # the register activity the case serves
     opened_on: date  # Dutch calendar day
     connection_ean: str  # for the case-bound look-up; not shown in the list
+    team: bool  # assigned to the whole team rather than to one staff member
 
 
 class CaseService:
@@ -213,7 +214,9 @@ class CaseService:
         self._engine = engine
 
     def open(self, *, kind: CaseKind, connection_ean: str, customer_id: str | None,
-             purpose: str, subject: str, opened_by: str, now: datetime) -> str:  # fmt: skip
+             purpose: str, subject: str, opened_by: str, now: datetime,
+             team: bool = False) -> str:  # fmt: skip
+        """Open a case for one activity of its kind; it goes to ``opened_by`` or the team."""
         if not subject.strip():
             raise InvalidValueError("a case needs a subject")
         if purpose not in CASE_PURPOSES[kind]:
@@ -226,7 +229,8 @@ class CaseService:
             db.execute(cases.insert().values(
                 id=case_id, kind=kind.value, connection_ean=connection_ean,
                 customer_id=customer_id, purpose=purpose, subject=subject.strip()[:200],
-                opened_by=opened_by, opened_at=now, closed_at=None,
+                opened_by=opened_by, handler=None if team else opened_by, opened_at=now,
+                closed_at=None,
             ))  # fmt: skip
         return case_id
 
@@ -239,15 +243,16 @@ class CaseService:
             raise NotFoundError("no open case with that id")
 
     def open_cases(self, kind: CaseKind, handler: str) -> list[OpenCase]:
-        """The open cases of one kind that ``handler`` handles, oldest first."""
+        """The open cases of one kind assigned to ``handler`` or to the team, oldest first."""
         c = cases.c
-        query = (sa.select(c.id, c.kind, c.purpose, c.opened_at, c.connection_ean)
-                 .where(c.kind == kind.value, c.opened_by == handler, c.closed_at.is_(None))
+        mine = sa.or_(c.handler == handler, c.handler.is_(None))
+        query = (sa.select(c.id, c.kind, c.purpose, c.opened_at, c.connection_ean, c.handler)
+                 .where(c.kind == kind.value, mine, c.closed_at.is_(None))
                  .order_by(c.opened_at, c.id))  # fmt: skip
         with self._engine.connect() as db:
             rows = db.execute(query).all()
         return [OpenCase(r.id, CaseKind(r.kind), r.purpose, local_day(utc(r.opened_at)),
-                         r.connection_ean) for r in rows]  # fmt: skip
+                         r.connection_ean, r.handler is None) for r in rows]  # fmt: skip
 
     def open_case(self, case_id: str, kind: CaseKind, handler: str) -> OpenCase:
         """One of :meth:`open_cases`, or NotFoundError (closed, another's, or no such case)."""
@@ -262,7 +267,7 @@ class CaseService:
                               .order_by(cases.c.opened_at)).all()  # fmt: skip
         return tuple(
             CaseFact(
-                r.id, CaseKind(r.kind), r.customer_id, r.closed_at is None, r.opened_by, r.purpose
+                r.id, CaseKind(r.kind), r.customer_id, r.closed_at is None, r.handler, r.purpose
             )
             for r in rows
         )

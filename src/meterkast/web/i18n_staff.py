@@ -148,6 +148,7 @@ STAFF_MESSAGES: dict[str, tuple[str, str]] = {
     "case": ("Zaak", "Case"),
     "my_cases": ("Mijn open zaken", "My open cases"),
     "opened_on": ("Geopend op", "Opened on"),
+    "team_case": ("voor het team", "for the team"),
     "no_open_cases": ("U heeft geen open zaken.", "You have no open cases."),
     "lookup_by_ean": ("Opzoeken op EAN", "Look up by EAN"),
     "close_case": ("Zaak sluiten (inzage stopt)", "Close the case (access ends)"),

@@ -73,7 +73,7 @@ def facts_statement() -> sa.CompoundSelect[Any]:
                 d1=g.data_first, d2=g.data_last, t1=g.valid_from, t2=g.valid_until,
                 t3=g.created_at),
         _branch("s", cases, s.connection_ean == ean, id=s.id, customer=s.customer_id,
-                party=s.opened_by, purpose=s.purpose, code=s.kind, t1=s.opened_at,
+                party=s.handler, purpose=s.purpose, code=s.kind, t1=s.opened_at,
                 t2=s.closed_at),
     )  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""a case serves one activity; recorded results of full audit verifications
+"""a case serves one activity and has a handler or the team; recorded audit verifications
 
 Revision ID: 0011
 Revises: 0010
@@ -7,6 +7,9 @@ Revises: 0010
 lets staff use only the activity it was opened for. An open case whose stored purpose is not
 one of its kind's activities could serve nothing under the new rule, so it is closed here
 (at migration time) rather than left looking usable in a handler's list.
+
+``cases.handler`` is the staff id the case is assigned to, NULL for the whole team; existing
+cases go to the staff member who opened them, as the portal treated them until now.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def upgrade() -> None:
         sa.column("kind", sa.String()),
         sa.column("purpose", sa.String()),
         sa.column("closed_at", sa.DateTime(timezone=True)),
+        sa.column("opened_by", sa.String()),
+        sa.column("handler", sa.String()),
     )
     fits = sa.or_(*(sa.and_(cases.c.kind == kind, cases.c.purpose.in_(ids))
                     for kind, ids in _ACTIVITIES.items()))  # fmt: skip
@@ -42,7 +47,10 @@ def upgrade() -> None:
         .where(cases.c.closed_at.is_(None), sa.not_(fits))
         .values(closed_at=datetime.now(UTC))
     )
-    op.create_index(op.f("ix_cases_opened_by"), "cases", ["opened_by"], unique=False)
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("handler", sa.String(length=64), nullable=True))
+    op.execute(cases.update().values(handler=cases.c.opened_by))
+    op.create_index(op.f("ix_cases_handler"), "cases", ["handler"], unique=False)
     op.create_table(
         "audit_verifications",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -60,4 +68,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Cases closed by the upgrade stay closed: reopening them would restore access by accident.
     op.drop_table("audit_verifications")
-    op.drop_index(op.f("ix_cases_opened_by"), table_name="cases")
+    op.drop_index(op.f("ix_cases_handler"), table_name="cases")
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("handler")
