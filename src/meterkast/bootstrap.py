@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from meterkast.access.adapters.facts import SqlFacts
 from meterkast.access.adapters.readings import StoreReadings
 from meterkast.access.adapters.revocations import SqlRevocations
+from meterkast.access.audit_checks import AuditChecks
 from meterkast.access.audit_service import AuditLog
 from meterkast.access.grant_service import CaseService, GrantService
 from meterkast.access.group_commit import GroupCommitAudit
@@ -225,7 +226,8 @@ class App:
         from meterkast.web.staff import StaffServices
 
         search = AuditSearch(self.engine, self.audit.pseudonyms)
-        return StaffServices(self.request_desk, self.audit, search, self.cases, self.register)
+        return StaffServices(self.request_desk, self.audit, search, self.cases, self.register,
+                             self.audit_checks)  # fmt: skip
 
     @cached_property
     def meter_key_port(self) -> MeterKeyPort:
@@ -294,6 +296,11 @@ class App:
             party_name=self._party_name,
             anchor=self.settings.home / "audit-anchor.json",
         )
+
+    @cached_property
+    def audit_checks(self) -> AuditChecks:
+        """Full verifications with their recorded results, and the cheap check per view."""
+        return AuditChecks(self.engine, self.audit, self.clock)
 
     @cached_property
     def audit_trail(self) -> GroupCommitAudit:

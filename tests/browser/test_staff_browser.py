@@ -76,20 +76,34 @@ def test_officer_sees_the_audit_log_verify_and_then_the_first_bad_entry(
     expect(page.get_by_role("heading", name="Auditlog")).to_be_visible()
     status = page.locator("#verify")
     expect(status).to_have_attribute("data-ok", "true")
-    expect(status).to_contain_text("De auditlog is in orde")
+    expect(status).to_contain_text("nu gecontroleerd en in orde")
+    expect(page.locator("#full-run")).to_contain_text("Laatste volledige controle")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Naar de inhoud")).to_be_focused()
     with app.engine.begin() as db:  # an edit behind the application's back
         db.execute(audit_entries.update().where(audit_entries.c.seq == 1).values(allowed=False))
-    page.reload()
+    page.reload()  # an old entry: the view relies on the last full run and says since when
+    expect(page.locator("#full-run")).to_have_attribute("data-ok", "true")
+    page.get_by_role("button", name="Volledige controle nu uitvoeren").click()
+    expect(page.locator("#full-run")).to_have_attribute("data-ok", "false")
+    page.screenshot(path=str(ARTIFACTS / "officer_full_run_finds_entry_1.png"), full_page=True)
     expect(status).to_have_attribute("data-ok", "false")
     expect(status).to_have_attribute("data-first-bad", "1")
     expect(status).to_contain_text("eerste foute regel 1")
     expect(page.locator('tr[data-seq="1"]')).to_have_class("bad")
 
 
+def _customer_sign_in(customer: Page, base: str, app: App) -> None:
+    customer.goto(f"{base}/portal/login")
+    customer.get_by_label("Customer number").fill(CUSTOMER)
+    customer.get_by_label("One-time code").fill(app.login_codes.issue(CUSTOMER))
+    customer.get_by_role("button", name="Sign in").click()
+
+
 def test_officer_handles_a_request_and_downloads_the_access_export(
-    page: Page, served: tuple[str, App]
+    page: Page,
+    served: tuple[str, App],
+    browser: Browser,  # noqa: F811
 ) -> None:
     base, app = served
     request = app.request_desk.register(OFFICER, CUSTOMER, RequestKind.ACCESS)
@@ -104,6 +118,15 @@ def test_officer_handles_a_request_and_downloads_the_access_export(
     saved = download.value.path()
     data = json.loads(Path(saved).read_text("utf-8"))
     assert data["customer"]["id"] == CUSTOMER and data["connections"]
+    customer = browser.new_context(locale="en-GB").new_page()
+    _customer_sign_in(customer, base, app)
+    customer.goto(f"{base}/portal/access-log")
+    export = customer.locator("tr", has=customer.get_by_role(
+        "cell", name="privacy officer, privacy office")).first  # fmt: skip
+    expect(export).to_contain_text("your data-subject request")
+    customer.screenshot(path=str(ARTIFACTS / "customer_sees_the_officers_export.png"),
+                        full_page=True)  # fmt: skip
+    customer.context.close()
     page.get_by_label("Toelichting").fill("export sent by post")
     finish = page.get_by_role("button", name="Afronden")
     page.keyboard.press("Tab")  # from the note field to its button, by keyboard only
@@ -139,14 +162,24 @@ def test_service_staff_need_a_case_and_the_customer_sees_the_view(
         opened_by=CLERK,
         now=NOW,
     )
+    page.goto(f"{base}/portal/service")  # the case is in the clerk's list, without the EAN
+    listed = page.locator("#open-cases")
+    expect(listed).to_contain_text("1.5 klacht")
+    expect(listed).not_to_contain_text(EAN)
+    page.screenshot(path=str(ARTIFACTS / "service_open_cases.png"), full_page=True)
+    listed.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name=re.compile(EAN))).to_be_visible()
+    expect(page.locator("#case-id")).to_contain_text("1.5")
+    page.goto(f"{base}/portal/service")
+    page.get_by_label("Aansluiting (EAN)").fill(EAN)
+    page.get_by_label("Doel van de zaak").select_option("1.4")  # not what the case is about
+    page.get_by_role("button", name="Tonen").click()
+    expect(page.get_by_role("alert")).to_contain_text("no connection with that EAN")
     look_up()
     expect(page.get_by_role("heading", name=re.compile(EAN))).to_be_visible()
     assert page.locator("svg.chart rect.bar").count() >= 20
     customer = browser.new_context(locale="en-GB").new_page()
-    customer.goto(f"{base}/portal/login")
-    customer.get_by_label("Customer number").fill(CUSTOMER)
-    customer.get_by_label("One-time code").fill(app.login_codes.issue(CUSTOMER))
-    customer.get_by_role("button", name="Sign in").click()
+    _customer_sign_in(customer, base, app)
     customer.goto(f"{base}/portal/access-log")
     expect(
         customer.get_by_role("cell", name="staff service, customer service").first
@@ -157,3 +190,5 @@ def test_service_staff_need_a_case_and_the_customer_sees_the_view(
     expect(page.locator("#case-closed")).to_be_visible()
     look_up()
     expect(page.get_by_role("alert")).to_contain_text("no connection with that EAN")
+    page.goto(f"{base}/portal/service")
+    expect(page.locator("#no-open-cases")).to_be_visible()

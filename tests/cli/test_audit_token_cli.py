@@ -55,6 +55,9 @@ def test_tampering_exits_1_naming_the_entry(cli: Invoke, home: Path) -> None:
     result = cli("audit", "verify")
     assert result.exit_code == 1
     assert "entry 2 (modified)" in result.output
+    with sqlite3.connect(home / "meterkast.db") as db:  # the run is recorded for the audit page
+        rows = db.execute("SELECT entries, first_bad, tampering FROM audit_verifications")
+        assert rows.fetchall() == [(1, 2, "modified")]
 
 
 def test_revoke_refuses_the_token_from_now_on_and_is_audited(cli: Invoke) -> None:

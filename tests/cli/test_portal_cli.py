@@ -81,6 +81,7 @@ def test_staff_code_is_audited_and_signs_in_only_that_role(cli: Invoke) -> None:
 
 
 def test_service_case_open_and_close(cli: Invoke) -> None:
+    from meterkast.access.policy import CaseKind
     from meterkast.kernel import gs1
     from tests.integration.test_register_services import EAN
     from tests.integration.test_register_services import _seed as seed_connection
@@ -95,7 +96,13 @@ def test_service_case_open_and_close(cli: Invoke) -> None:
     opened = cli(*args, "--purpose", "1.5")
     assert opened.exit_code == 0, opened.output
     case_id = opened.stdout.strip()
-    assert [c.open for c in app_state().cases.facts_for(EAN)] == [True]
+    assert [(c.open, c.purpose, c.handler) for c in app_state().cases.facts_for(EAN)] == [
+        (True, "1.5", "KS07")]  # fmt: skip
+    team = cli(*args, "--purpose", "1.4", "--team")
+    assert team.exit_code == 0, team.output
+    listed = app_state().cases.open_cases(CaseKind.SERVICE, "KS12")  # anyone in the team
+    assert [(c.id, c.purpose, c.team) for c in listed] == [(team.stdout.strip(), "1.4", True)]
+    assert cli("portal", "case", "close", team.stdout.strip()).exit_code == 0
     assert cli("portal", "case", "close", case_id).exit_code == 0
-    assert [c.open for c in app_state().cases.facts_for(EAN)] == [False]
+    assert [c.open for c in app_state().cases.facts_for(EAN)] == [False, False]
     assert cli("portal", "case", "close", case_id).exit_code == 2

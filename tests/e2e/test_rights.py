@@ -7,8 +7,10 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from meterkast.access.days import DaySet
+from meterkast.access.policy import Principal
 from meterkast.bootstrap import App
-from meterkast.kernel.codes import GrantScope, GrantStatus
+from meterkast.kernel.codes import GrantScope, GrantStatus, Role
 from meterkast.kernel.errors import InvalidValueError
 from meterkast.parties.domain import ContactData
 from meterkast.rights.domain import RequestKind, RequestStatus
@@ -29,6 +31,27 @@ def test_export_is_the_persons_own_data_only(world: tuple[App, TestClient]) -> N
     old = app.rights.export(A)
     old_days = [r["day"] for r in old["connections"][0]["daily_readings"]]  # type: ignore[index]
     assert old_days[-1] == "2025-06-30"
+
+
+def test_officer_export_reads_the_former_occupants_own_days_as_the_officer(
+    world: tuple[App, TestClient],  # noqa: F811
+) -> None:
+    app, _ = world
+    request = app.request_desk.register("PO01", A, RequestKind.ACCESS)
+    data = app.request_desk.export("PO01", request.id, "json")
+    days = [r["day"] for r in data["connections"][0]["daily_readings"]]  # type: ignore[index]
+    assert days and days[-1] == "2025-06-30"  # A moved out: never B's days
+    window = app.audit.entries_for(EAN, DaySet.between(date(2024, 1, 1), date(2026, 12, 31)))
+    exports = [e for e in window if e["purpose"] == "A.5"]
+    assert [(e["role"], e["party"]) for e in exports] == [
+        ("privacy_officer", "privacy officer, privacy office")]  # fmt: skip
+    b_view = app.audit.entries_for(EAN, DaySet.between(date(2025, 7, 15), date(2026, 11, 23)), B)
+    assert not any(e["purpose"] == "A.5" for e in b_view)  # A's request discloses none of B's
+    with pytest.raises(ValueError):
+        app.access.read_for_subject_request(
+            subject=Principal(Role.CUSTOMER, A), officer=Principal(Role.STAFF_SERVICE, "KS07"),
+            request_id=request.id, ean=EAN, first=date(2025, 1, 1), last=date(2025, 6, 30),
+        )  # fmt: skip
 
 
 def test_requests_are_tracked_and_consent_withdrawn_at_once(world: tuple[App, TestClient]) -> None:  # noqa: F811

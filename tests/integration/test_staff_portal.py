@@ -20,6 +20,7 @@ from meterkast.access.policy import CaseKind
 from meterkast.api.deps import ACTIVITY
 from meterkast.bootstrap import App
 from meterkast.kernel.codes import AuditEvent, GrantScope, GrantStatus, Role
+from meterkast.kernel.errors import InvalidValueError
 from meterkast.rights.domain import RequestKind
 from tests.staff_support import (
     CLERK,
@@ -114,10 +115,10 @@ def test_audit_log_verifies_filters_pages_and_names_the_first_bad_entry(world: W
     customer_sign_in(client, app)
     assert client.get(f"/portal/connections/{EAN}").status_code == 200  # an audited read
     staff_sign_in(client, app, Role.PRIVACY_OFFICER, OFFICER)
-    page = client.get("/portal/officer/audit?lang=en")
-    assert 'data-ok="true"' in page.text and "The audit log verifies" in page.text
+    page = client.get("/portal/officer/audit?lang=en")  # no full run yet: the view runs one
+    assert 'data-ok="true"' in page.text and "were checked now and verify" in page.text
     total = app.audit.count()
-    assert f"{total} entries checked" in page.text
+    assert f"entries 1 to {total} verified" in page.text and 'id="full-run"' in page.text
     assert EAN not in page.text and app.audit.pseudonyms.connection(EAN) in page.text
     mine = client.get("/portal/officer/audit", params={"connection": EAN, "lang": "en"})
     rows = [r for r in _audit_rows(app) if r.subject_ref == app.audit.pseudonyms.connection(EAN)]
@@ -141,9 +142,16 @@ def test_audit_log_verifies_filters_pages_and_names_the_first_bad_entry(world: W
         db.execute(
             audit_entries.update().where(audit_entries.c.seq == victim).values(purpose="3.1")
         )
+    view = client.get("/portal/officer/audit?lang=en")  # the view relies on the last full run
+    assert 'id="full-run" data-ok="true"' in view.text and "Last full verification" in view.text
+    assert "Older entries have since been checked only through the checkpoints" in view.text
+    ran = client.post("/portal/officer/audit/verify", data={"csrf": csrf_of(view.text)})
+    assert ran.status_code == 303
     bad = client.get("/portal/officer/audit?lang=en")
     assert 'data-ok="false"' in bad.text and f'data-first-bad="{victim}"' in bad.text
     assert f"first bad entry {victim} (modified)" in bad.text
+    assert 'id="full-run" data-ok="false"' in bad.text and f"bad entry at {victim}" in bad.text
+    assert not app.audit_checks.status().ok  # and it stays so until a clean full run
 
 
 def test_audit_log_pages(world: World) -> None:
@@ -191,6 +199,16 @@ def test_request_queue_deadlines_and_access_export(world: World) -> None:
         for r in _audit_rows(app)
         if str(r.action).startswith("dsr_export")
     )
+    exports = [r for r in _audit_rows(app) if r.role == "privacy_officer" and r.purpose == "A.5"
+               and r.action == "read_daily"]  # fmt: skip
+    assert exports and all(r.case_id == request_id and r.allowed for r in exports)
+    assert all(r.principal_ref == app.audit.pseudonyms.party(OFFICER) for r in exports)
+    customer = TestClient(client.app, base_url=BASE, follow_redirects=False)
+    customer_sign_in(customer, app)
+    log = customer.get("/portal/access-log?lang=en").text
+    rows = [r for r in log.split("<tr")[2:] if "privacy officer, privacy office" in r]
+    assert rows and all("A.5" in r and "your data-subject request" in r for r in rows)
+    assert not any("A.5" in r and "you</td>" in r for r in log.split("<tr")[2:])
     moment[0] = NOW + timedelta(days=40)
     late = client.get("/portal/officer/requests?lang=en")
     assert 'class="overdue"' in late.text and "(overdue)" in late.text
@@ -327,6 +345,61 @@ def test_service_staff_need_an_open_case(world: World) -> None:
     assert client.get(url, params={"ean": EAN, "purpose": "1.5"}).status_code == 404
     denied = [r for r in _audit_rows(app) if r.role == "staff_service" and not r.allowed]
     assert len(denied) >= 3  # every refusal is audited too
+
+
+def test_a_case_opens_only_the_activity_it_serves(world: World) -> None:
+    client, app, _ = world
+    staff_sign_in(client, app, Role.STAFF_SERVICE, CLERK)
+    app.cases.open(kind=CaseKind.SERVICE, connection_ean=EAN, customer_id=CUSTOMER,
+                   purpose="1.5", subject="complaint", opened_by=CLERK, now=NOW)  # fmt: skip
+    url = "/portal/service/connection"
+    assert client.get(url, params={"ean": EAN, "purpose": "1.5"}).status_code == 200
+    other = client.get(url, params={"ean": EAN, "purpose": "1.4"})  # a compensation look-up
+    none = client.get(url, params={"ean": "871690000000000034", "purpose": "1.4"})
+    assert other.status_code == 404 and other.text.split("<main")[1] == none.text.split("<main")[1]
+    refused = [r for r in _audit_rows(app) if r.role == "staff_service" and r.purpose == "1.4"]
+    assert refused and not any(r.allowed for r in refused)
+    with pytest.raises(InvalidValueError):  # a case is opened for one of its kind's activities
+        app.cases.open(kind=CaseKind.SERVICE, connection_ean=EAN, customer_id=CUSTOMER,
+                       purpose="7.1", subject="x", opened_by=CLERK, now=NOW)  # fmt: skip
+
+
+def test_service_staff_see_their_open_cases_and_open_them(world: World) -> None:
+    client, app, moment = world
+    staff_sign_in(client, app, Role.STAFF_SERVICE, CLERK)
+    assert 'id="no-open-cases"' in client.get("/portal/service").text
+    mine = app.cases.open(kind=CaseKind.SERVICE, connection_ean=EAN, customer_id=CUSTOMER,
+                          purpose="1.6", subject="question about the meter", opened_by=CLERK,
+                          now=NOW)  # fmt: skip
+    theirs = app.cases.open(kind=CaseKind.SERVICE, connection_ean=GAS_EAN, customer_id=CUSTOMER,
+                            purpose="1.5", subject="complaint", opened_by="ST99",
+                            now=NOW)  # fmt: skip
+    team = app.cases.open(kind=CaseKind.SERVICE, connection_ean=GAS_EAN, customer_id=CUSTOMER,
+                          purpose="1.4", subject="damage", opened_by="ST99", now=NOW,
+                          team=True)  # fmt: skip
+    before = len(_audit_rows(app))
+    home = client.get("/portal/service?lang=en").text
+    assert f'href="/portal/service/cases/{mine}"' in home and "1.6 customer question" in home
+    assert f'href="/portal/service/cases/{team}"' in home and "(for the team)" in home
+    assert {c.id for c in app.cases.open_cases(CaseKind.SERVICE, "ST99")} == {theirs, team}
+    assert theirs not in home and EAN not in home and "Kerkstraat" not in home
+    assert "question about the meter" not in home  # the subject stays in the ticketing system
+    assert len(_audit_rows(app)) == before  # the list shows nobody, so it reads nothing
+    page = client.get(f"/portal/service/cases/{mine}?lang=en")
+    assert page.status_code == 200 and "Kerkstraat 3" in page.text and "1.6" in page.text
+    read = _audit_rows(app)[-1]
+    assert (read.role, read.purpose, read.case_id, read.allowed) == (
+        "staff_service", "1.6", mine, True)  # fmt: skip
+    unknown = client.get("/portal/service/connection", params={"ean": EAN, "purpose": "1.5"})
+    for other in (theirs, "no-such-case"):
+        answer = client.get(f"/portal/service/cases/{other}")
+        assert answer.status_code == 404
+        assert answer.text.split("<main")[1] == unknown.text.split("<main")[1]
+    app.cases.close(mine, moment[0])
+    assert client.get(f"/portal/service/cases/{mine}").status_code == 404
+    assert client.get(f"/portal/service/cases/{team}").status_code == 200  # the team's case
+    app.cases.close(team, moment[0])
+    assert 'id="no-open-cases"' in client.get("/portal/service").text
 
 
 def test_gas_connection_in_m3(world: World) -> None:

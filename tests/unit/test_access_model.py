@@ -23,7 +23,9 @@ from meterkast.kernel.codes import GrantScope, GrantStatus, LegalBasis, Role
 CUSTOMERS = ("C00000001", "C00000002", "C00000003")
 SUPPLIERS = ("8719900000011", "8719900000028")
 APPS = ("8719900010010",)
-PURPOSES = ("A.1", "A.3", "3.1", "3.2", "3.4", "1.5", "7.2", "3.10", "5.3")
+PURPOSES = ("A.1", "A.3", "3.1", "3.2", "3.4", "1.4", "1.5", "7.1", "7.2", "3.9", "3.10", "5.3")
+CASE_PURPOSE = {CaseKind.SERVICE: ("1.4", "1.5"), CaseKind.NETLOSS: ("7.1", "7.2"),
+                CaseKind.DISPUTE: ("3.9", "3.10")}  # fmt: skip
 BASES = dict.fromkeys(PURPOSES, (LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONSENT))
 EPOCH = date(2024, 1, 1)
 
@@ -88,16 +90,19 @@ def model(role: Role, party: str, action: Action, first: date, last: date, purpo
         scope = GrantScope.DAILY if daily else GrantScope.INTERVAL
         days = _grant_days(facts, now, party, scope, purpose)
         return asked & days if days is not None else set()
-    open_kinds = {c.kind for c in facts.cases if c.open}
-    if role is Role.STAFF_SERVICE and purpose == "1.5" and daily:
-        case = next((c for c in facts.cases if c.open and c.kind is CaseKind.SERVICE), None)
+    # A case serves the one activity it was opened for: (kind, purpose) pairs of open cases.
+    serving = {(c.kind, c.purpose) for c in facts.cases if c.open}
+    if role is Role.STAFF_SERVICE and purpose in {"1.4", "1.5"} and daily:
+        case = next((c for c in facts.cases if c.open and c.kind is CaseKind.SERVICE
+                     and c.purpose == purpose), None)  # fmt: skip
         if case is not None and case.customer_id is not None:
             return asked & _periods(contracts, today, case.customer_id)
-    if role is Role.STAFF_NETLOSS and purpose == "7.2" and daily and CaseKind.NETLOSS in open_kinds:
+    netloss = (CaseKind.NETLOSS, purpose) in serving
+    if role is Role.STAFF_NETLOSS and purpose in {"7.1", "7.2"} and daily and netloss:
         return asked
-    market_ok = action is Action.BATCH_SCAN or (daily and CaseKind.DISPUTE in open_kinds)
-    if role is Role.STAFF_MARKET and purpose == "3.10" and market_ok:
-        return asked
+    dispute = daily and (CaseKind.DISPUTE, purpose) in serving
+    if role is Role.STAFF_MARKET and purpose in {"3.9", "3.10"}:
+        return asked if action is Action.BATCH_SCAN or dispute else set()
     return set()
 
 
@@ -144,9 +149,10 @@ def scenario(draw: st.DrawFn) -> tuple[Role, str, Action, date, date, str, datet
         contracts=draw(contracts()),
         grants=draw(grants(now)),
         cases=tuple(CaseFact(f"k{i}", kind, draw(st.sampled_from((*CUSTOMERS, None))),
-                             draw(st.booleans()))
+                             draw(st.booleans()), "staff-1",
+                             draw(st.sampled_from((*CASE_PURPOSE[kind], None))))
                     for i, kind in enumerate(draw(st.lists(st.sampled_from(list(CaseKind)),
-                                                           max_size=2)))),
+                                                           max_size=3)))),
     )  # fmt: skip
     role = draw(st.sampled_from(list(Role)))
     party = draw(st.sampled_from(CUSTOMERS + SUPPLIERS + APPS + ("staff-1",)))

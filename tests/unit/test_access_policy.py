@@ -33,8 +33,12 @@ BASES = {
     "3.1": (LegalBasis.LEGAL_OBLIGATION,),
     "3.2": (LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONSENT),
     "3.4": (LegalBasis.LEGAL_OBLIGATION,),
+    "3.9": (LegalBasis.LEGAL_OBLIGATION,),
     "3.10": (LegalBasis.LEGAL_OBLIGATION, LegalBasis.CONSENT),
+    "1.4": (LegalBasis.CONTRACT,),
     "1.5": (LegalBasis.CONTRACT,),
+    "1.6": (LegalBasis.CONTRACT,),
+    "7.1": (LegalBasis.LEGAL_OBLIGATION,),
     "7.2": (LegalBasis.LEGAL_OBLIGATION,),
     "5.3": (LegalBasis.LEGAL_OBLIGATION,),
 }
@@ -128,25 +132,48 @@ def test_interval_data_only_for_the_customer_and_the_grantee() -> None:
     grant = _grant(S2, GrantScope.INTERVAL, purpose="3.4")
     assert _decide(Role.SUPPLIER, S2, "3.4", action=Action.READ_INTERVAL, grants=(grant,)) == (
         True, [("2026-03-01", "2026-11-23")])  # fmt: skip
-    case = CaseFact("k1", CaseKind.SERVICE, NEW, True)
+    case = CaseFact("k1", CaseKind.SERVICE, NEW, True, purpose="1.5")
     assert _decide(Role.STAFF_SERVICE, "st1", "1.5", action=Action.READ_INTERVAL,
                    cases=(case,))[0] is False  # fmt: skip
 
 
 def test_staff_need_an_open_case_and_see_what_the_case_allows() -> None:
-    service = CaseFact("k1", CaseKind.SERVICE, NEW, True)
+    service = CaseFact("k1", CaseKind.SERVICE, NEW, True, purpose="1.5")
     assert _decide(Role.STAFF_SERVICE, "st1", "1.5")[0] is False
     assert _decide(Role.STAFF_SERVICE, "st1", "1.5", cases=(service,)) == (
         True, [("2025-07-15", "2026-11-23")])  # fmt: skip
-    closed = CaseFact("k1", CaseKind.SERVICE, NEW, False)
+    closed = CaseFact("k1", CaseKind.SERVICE, NEW, False, purpose="1.5")
     assert _decide(Role.STAFF_SERVICE, "st1", "1.5", cases=(closed,))[0] is False
-    netloss = CaseFact("n1", CaseKind.NETLOSS, None, True)
+    netloss = CaseFact("n1", CaseKind.NETLOSS, None, True, purpose="7.2")
     assert _decide(Role.STAFF_NETLOSS, "st2", "7.2", cases=(netloss,)) == (
         True, [("2024-11-23", "2026-11-23")])  # fmt: skip
     assert _decide(Role.STAFF_MARKET, "st3", "3.10")[0] is False
-    dispute = CaseFact("d1", CaseKind.DISPUTE, None, True)
+    dispute = CaseFact("d1", CaseKind.DISPUTE, None, True, purpose="3.10")
     assert _decide(Role.STAFF_MARKET, "st3", "3.10", cases=(dispute,))[0] is True
     assert _decide(Role.STAFF_MARKET, "st3", "3.10", action=Action.BATCH_SCAN)[0] is True
+
+
+def test_service_staff_may_use_only_the_purpose_their_case_serves() -> None:
+    complaint = CaseFact("k1", CaseKind.SERVICE, NEW, True, purpose="1.5")
+    assert _decide(Role.STAFF_SERVICE, "st1", "1.5", cases=(complaint,))[0] is True
+    assert _decide(Role.STAFF_SERVICE, "st1", "1.4", cases=(complaint,))[0] is False
+    assert _decide(Role.STAFF_SERVICE, "st1", "1.6", cases=(complaint,))[0] is False
+    untagged = CaseFact("k2", CaseKind.SERVICE, NEW, True)  # a case serving no activity
+    assert _decide(Role.STAFF_SERVICE, "st1", "1.5", cases=(untagged,))[0] is False
+    question = CaseFact("k3", CaseKind.SERVICE, NEW, True, purpose="1.6")
+    facts = Facts(connection_known=True, contracts=CONTRACTS, cases=(complaint, question))
+    decision = decide(Principal(Role.STAFF_SERVICE, "st1"), Action.READ_DAILY, ALL, "1.6", NOW,
+                      facts, BASES)  # fmt: skip
+    assert decision.allowed and decision.case_id == "k3"
+
+
+def test_netloss_and_dispute_cases_serve_only_their_own_activity() -> None:
+    fraud = CaseFact("n1", CaseKind.NETLOSS, None, True, purpose="7.2")
+    assert _decide(Role.STAFF_NETLOSS, "st2", "7.2", cases=(fraud,))[0] is True
+    assert _decide(Role.STAFF_NETLOSS, "st2", "7.1", cases=(fraud,))[0] is False
+    dispute = CaseFact("d1", CaseKind.DISPUTE, None, True, purpose="3.10")
+    assert _decide(Role.STAFF_MARKET, "st3", "3.10", cases=(dispute,))[0] is True
+    assert _decide(Role.STAFF_MARKET, "st3", "3.9", cases=(dispute,))[0] is False
 
 
 def test_grid_staff_and_privacy_officer_never_read_individually() -> None:

@@ -279,17 +279,20 @@ def verify_chain(
     seal_key: Secret,
     public: Ed25519PublicKey,
     seq_of_hash: Callable[[str], int | None],
+    start: tuple[int, str] = (0, GENESIS),
 ) -> Verdict:
     """Walk the log from entry 1; report the first entry that is not as it was written.
 
     ``checkpoints`` and ``head_seq`` must be read before ``entries`` (entries only grow).
     ``seq_of_hash`` finds where a hash sits in the log, to tell reordering from deletion.
+    ``start`` (sequence number and hash of an entry verified before) walks only what follows
+    it: ``entries`` then begin after it, and every checkpoint's signature is still checked.
     """
     ordered = sorted(checkpoints, key=lambda c: c.seq)
     forged = next((c for c in ordered if not checkpoint_valid(c, public)), None)
     signed = {c.seq: c for c in ordered if forged is None or c.seq < forged.seq}
     last_cp = max(signed, default=None)
-    expected, prev = 1, GENESIS
+    expected, prev = start[0] + 1, start[1]
     for entry in entries:
         if forged is not None and forged.seq < entry.seq:
             break

@@ -19,6 +19,7 @@ from meterkast.access import audit_events
 from meterkast.access.adapters.anchor import read_anchor, write_anchor
 from meterkast.access.adapters.sql import HeadWriter, audit_checkpoints, audit_entries, audit_head
 from meterkast.access.audit import (
+    GENESIS,
     AuditRecord,
     AuditView,
     Checkpoint,
@@ -177,8 +178,12 @@ class AuditLog:
             write_anchor(self._anchor_path, checkpoint)
 
     # -- verifying -----------------------------------------------------------------------
-    def verify(self) -> Verdict:
-        """Walk the whole log; the verdict names the first entry not as it was written."""
+    def verify(self, after: tuple[int, str] | None = None) -> Verdict:
+        """Walk the whole log; the verdict names the first entry not as it was written.
+
+        ``after`` (an entry's sequence number and hash, verified before) walks only the entries
+        that follow it; every checkpoint's signature is checked either way.
+        """
         anchored = None if self._anchor_path is None else read_anchor(self._anchor_path)
         with self._engine.connect() as db:
             # Checkpoints and head first: entries only grow, so these never run ahead of them.
@@ -186,14 +191,17 @@ class AuditLog:
             checkpoints += [anchored] if anchored is not None else []
             head_seq = db.execute(sa.select(audit_head.c.seq)).scalar() or 0
             query = sa.select(audit_entries).order_by(audit_entries.c.seq)
+            if after is not None:
+                query = query.where(audit_entries.c.seq > after[0])
             result = db.execution_options(yield_per=READ_CHUNK).execute(query)
             try:  # the walk may stop early: close the (server-side) cursor either way
                 entries = _readable(result)
                 public = self._keys.audit_signing_key.public_key()
                 mac_key = self._keys.audit_mac_key
                 return verify_chain(
-                    entries, checkpoints, head_seq, mac_key, public, self._seq_of_hash
-                )
+                    entries, checkpoints, head_seq, mac_key, public, self._seq_of_hash,
+                    after or (0, GENESIS),
+                )  # fmt: skip
             finally:
                 result.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from meterkast.access.adapters.grants import cases, grants
 from meterkast.access.grants import Grant, validate_request
 from meterkast.access.policy import (
+    CASE_PURPOSES,
     CaseFact,
     CaseKind,
     ContractFact,
@@ -194,6 +195,18 @@ def contract_facts(contracts: Iterable[Contract]) -> tuple[ContractFact, ...]:
     return tuple(ContractFact(c.customer_id, c.supplier_ean, c.start, c.end) for c in contracts)
 
 
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    """A handler's open case as a work list shows it: no subject, no customer."""
+
+    id: str
+    kind: CaseKind
+    purpose: str  # the register activity the case serves
+    opened_on: date  # Dutch calendar day
+    connection_ean: str  # for the case-bound look-up; not shown in the list
+    team: bool  # assigned to the whole team rather than to one staff member
+
+
 class CaseService:
     """Cases that justify a staff member's individual access (service, net-loss, dispute)."""
 
@@ -201,9 +214,14 @@ class CaseService:
         self._engine = engine
 
     def open(self, *, kind: CaseKind, connection_ean: str, customer_id: str | None,
-             purpose: str, subject: str, opened_by: str, now: datetime) -> str:  # fmt: skip
+             purpose: str, subject: str, opened_by: str, now: datetime,
+             team: bool = False) -> str:  # fmt: skip
+        """Open a case for one activity of its kind; it goes to ``opened_by`` or the team."""
         if not subject.strip():
             raise InvalidValueError("a case needs a subject")
+        if purpose not in CASE_PURPOSES[kind]:
+            allowed = ", ".join(sorted(CASE_PURPOSES[kind]))
+            raise InvalidValueError(f"a {kind.value} case serves one of {allowed}")
         if kind is CaseKind.SERVICE and customer_id is None:
             raise InvalidValueError("a service case is opened for a customer")
         case_id = str(uuid.uuid4())
@@ -211,7 +229,8 @@ class CaseService:
             db.execute(cases.insert().values(
                 id=case_id, kind=kind.value, connection_ean=connection_ean,
                 customer_id=customer_id, purpose=purpose, subject=subject.strip()[:200],
-                opened_by=opened_by, opened_at=now, closed_at=None,
+                opened_by=opened_by, handler=None if team else opened_by, opened_at=now,
+                closed_at=None,
             ))  # fmt: skip
         return case_id
 
@@ -223,11 +242,32 @@ class CaseService:
         if not done:
             raise NotFoundError("no open case with that id")
 
+    def open_cases(self, kind: CaseKind, handler: str) -> list[OpenCase]:
+        """The open cases of one kind assigned to ``handler`` or to the team, oldest first."""
+        c = cases.c
+        mine = sa.or_(c.handler == handler, c.handler.is_(None))
+        query = (sa.select(c.id, c.kind, c.purpose, c.opened_at, c.connection_ean, c.handler)
+                 .where(c.kind == kind.value, mine, c.closed_at.is_(None))
+                 .order_by(c.opened_at, c.id))  # fmt: skip
+        with self._engine.connect() as db:
+            rows = db.execute(query).all()
+        return [OpenCase(r.id, CaseKind(r.kind), r.purpose, local_day(utc(r.opened_at)),
+                         r.connection_ean, r.handler is None) for r in rows]  # fmt: skip
+
+    def open_case(self, case_id: str, kind: CaseKind, handler: str) -> OpenCase:
+        """One of :meth:`open_cases`, or NotFoundError (closed, another's, or no such case)."""
+        found = next((k for k in self.open_cases(kind, handler) if k.id == case_id), None)
+        if found is None:
+            raise NotFoundError("no open case with that id")
+        return found
+
     def facts_for(self, connection_ean: str) -> tuple[CaseFact, ...]:
         with self._engine.connect() as db:
             rows = db.execute(sa.select(cases).where(cases.c.connection_ean == connection_ean)
                               .order_by(cases.c.opened_at)).all()  # fmt: skip
         return tuple(
-            CaseFact(r.id, CaseKind(r.kind), r.customer_id, r.closed_at is None, r.opened_by)
+            CaseFact(
+                r.id, CaseKind(r.kind), r.customer_id, r.closed_at is None, r.handler, r.purpose
+            )
             for r in rows
         )

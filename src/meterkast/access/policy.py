@@ -50,12 +50,20 @@ CUSTOMER_OWN = "A.1"  # the customer's own access and insight (an addition to th
 READING_CHOICE = "1.2"  # the customer's choice on remote reading
 THIRD_PARTY_SERVICE = "A.3"  # a third party's service under the customer's consent
 CONSENT_MANAGEMENT = "A.2"  # giving, inspecting and withdrawing grants
+SUBJECT_REQUEST = "A.5"  # handling data-subject requests (the privacy officer)
 SUPPLIER_STANDARD = frozenset({"3.1", "3.3", "3.4"})  # readings, feed-in, billing/overview
 SUPPLIER_HISTORY = "3.2"  # historical readings for an offer or a dispute, with a grant
 SERVICE_PURPOSES = frozenset({"1.4", "1.5", "1.6"})
 NETLOSS_PURPOSES = frozenset({"7.1", "7.2", "7.3"})
 MARKET_PURPOSES = frozenset({"3.5", "3.9", "3.10", "3.11"})
 GRID_PURPOSES = frozenset({"5.3", "5.4"})
+
+# The activities a case of each kind can serve: a case is opened for exactly one of them.
+CASE_PURPOSES: Mapping[CaseKind, frozenset[str]] = {
+    CaseKind.SERVICE: SERVICE_PURPOSES,
+    CaseKind.NETLOSS: NETLOSS_PURPOSES,
+    CaseKind.DISPUTE: MARKET_PURPOSES,
+}
 
 ROLE_PURPOSES: Mapping[Role, frozenset[str]] = {
     Role.CUSTOMER: frozenset({CUSTOMER_OWN, READING_CHOICE}),
@@ -106,6 +114,7 @@ class CaseFact:
     customer_id: str | None
     open: bool
     handler: str | None = None  # staff id the case is assigned to; None = the team
+    purpose: str | None = None  # the register activity the case serves; None serves none
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,15 +342,16 @@ def _staff(ask: _Ask) -> Decision:
     if ask.action is not Action.READ_DAILY:
         return ask.deny("staff never read interval data individually")
     kind = _CASE_KIND[role]
-    case = next((c for c in ask.facts.cases if c.kind is kind and c.open), None)
+    case = next((c for c in ask.facts.cases
+                 if c.kind is kind and c.open and c.purpose == ask.purpose), None)  # fmt: skip
     if case is None:
-        return ask.deny(f"no open {kind.value} case for this connection")
+        return ask.deny(f"no open {kind.value} case for purpose {ask.purpose} at this connection")
     days = ask.days
     if kind is CaseKind.SERVICE:
         if case.customer_id is None:
             return ask.deny("the service case names no customer")
         days &= periods_of(ask.facts.contracts, customer=case.customer_id, today=ask.today)
-    return ask.allow(f"open {kind.value} case", days, case_id=case.id)
+    return ask.allow(f"open {kind.value} case for {case.purpose}", days, case_id=case.id)
 
 
 def _aggregate(ask: _Ask) -> Decision:

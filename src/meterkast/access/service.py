@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from meterkast.access.grant_service import CaseService, GrantService, contract_facts
 from meterkast.access.policy import (
+    CUSTOMER_OWN,
+    SUBJECT_REQUEST,
     Action,
     Decision,
     Denial,
@@ -20,6 +22,7 @@ from meterkast.access.ports import AuditTrail, FactsReader, PurposeCatalog, Read
 from meterkast.grid.domain import parse_ean18
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock
+from meterkast.kernel.codes import LegalBasis, Role
 from meterkast.kernel.errors import DomainError, InvalidCodeError, NotFoundError
 from meterkast.parties.service import PartiesService
 
@@ -126,3 +129,41 @@ class AccessService:
             raise AccessDeniedError(decision)
         query = self._readings.daily if action is Action.READ_DAILY else self._readings.interval
         return Disclosure(decision, query(ean, decision.days))
+
+    def read_for_subject_request(
+        self,
+        *,
+        subject: Principal,
+        officer: Principal,
+        request_id: str,
+        ean: str,
+        first: date,
+        last: date,
+    ) -> Disclosure:
+        """The subject's daily readings for their access export, run by the privacy officer.
+
+        The days are decided by the subject's own rule (their own periods, as they would read
+        them), so the officer's request can never disclose more than the person may see. The
+        audit entry names the officer (role, organisation, pseudonym) under the data-subject
+        request activity with the request as its case: the customer's access log shows "privacy
+        office, A.5", not "you" (docs/decisions/0003, 0012).
+        """
+        if subject.role is not Role.CUSTOMER or officer.role is not Role.PRIVACY_OFFICER:
+            raise ValueError("an access export is a privacy officer's, for a customer")
+        now = self._clock()
+        resource = Resource(parse_ean18(ean), first, last)
+        bases = self._register.legal_bases()
+        facts = self.facts(resource.connection_ean)
+        own = decide(subject, Action.READ_DAILY, resource, CUSTOMER_OWN, now, facts, bases)
+        basis = next(iter(bases.get(SUBJECT_REQUEST, ())), LegalBasis.LEGAL_OBLIGATION)
+        reason = "access export for the data subject's own request, their own periods only"
+        decision = replace(own, purpose=SUBJECT_REQUEST, reasons=(*own.reasons, reason),
+                           legal_basis=basis if own.allowed else None,
+                           case_id=request_id)  # fmt: skip
+        self._audit.record(
+            principal=officer, action=Action.READ_DAILY, resource=resource, decision=decision,
+            at=now,
+        )  # fmt: skip
+        if not decision.allowed:
+            raise AccessDeniedError(decision)
+        return Disclosure(decision, self._readings.daily(resource.connection_ean, decision.days))

@@ -48,7 +48,10 @@ def open_case(
     customer: Annotated[str, typer.Option(help="The customer the case is about.")],
     purpose: Annotated[str, typer.Option(help="1.4 compensation, 1.5 complaint, 1.6 question.")],
     subject: Annotated[str, typer.Option(help="What the case is about (no personal details).")],
-    staff: Annotated[str, typer.Option(help="Staff id of the handler.")],
+    staff: Annotated[str, typer.Option(help="Staff id of whoever opens (and handles) it.")],
+    team: Annotated[
+        bool, typer.Option(help="Assign it to the whole team, not to --staff.")
+    ] = False,
 ) -> None:
     """Open a service case: it lets customer service look the connection up in the portal."""
     state = app_state()
@@ -58,7 +61,7 @@ def open_case(
     state.parties.get_customer(customer)
     case_id = state.cases.open(kind=CaseKind.SERVICE, connection_ean=connection,
                                customer_id=customer, purpose=purpose, subject=subject,
-                               opened_by=staff, now=state.clock())  # fmt: skip
+                               opened_by=staff, now=state.clock(), team=team)  # fmt: skip
     typer.echo(case_id)
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from meterkast.access.audit import AuditRecord, Pseudonyms, Verdict
 from meterkast.access.days import DaySet
-from meterkast.access.policy import POLICY_VERSION
+from meterkast.access.policy import POLICY_VERSION, Principal
 from meterkast.kernel.clock import Clock, local_day
 from meterkast.kernel.codes import AuditEvent, LegalBasis, Role
 from meterkast.kernel.errors import ConflictError
@@ -104,7 +104,8 @@ class RequestDesk:
         """The access export (art. 15) of the request's person, as a download for them."""
         request = self._of_kind(request_id, RequestKind.ACCESS)
         self._step(officer, f"export_{form}", request)
-        return self._rights.export(request.customer_id)
+        by = Principal(Role.PRIVACY_OFFICER, officer, organisation="privacy office")
+        return self._rights.export(request.customer_id, officer=by, request_id=request.id)
 
     def rectify(self, officer: str, request_id: str, *, email: str | None,
                 phone: str | None) -> Handled:  # fmt: skip

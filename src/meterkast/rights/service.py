@@ -92,8 +92,13 @@ class RightsService:
                                     at=self._clock())  # fmt: skip
 
     # -- rights -----------------------------------------------------------------------------
-    def export(self, customer_id: str) -> Export:
-        """Everything held about one customer (art. 15), readings of their own periods only."""
+    def export(self, customer_id: str, *, officer: Principal | None = None,
+               request_id: str | None = None) -> Export:  # fmt: skip
+        """Everything held about one customer (art. 15), readings of their own periods only.
+
+        With ``officer`` and ``request_id`` the reads are recorded as the officer's export for
+        that request (A.5); without, as the customer's own access (A.1).
+        """
         customer = self._parties.get_customer(customer_id)
         contracts = self._parties.contracts_of_customer(customer_id)
         today = self._today()
@@ -104,9 +109,14 @@ class RightsService:
             first = max(min(c.start for c in mine), today - timedelta(days=731))
             rows: list[dict[str, object]] = []
             if connection.meter is not None:
-                disclosure = self._access.read(Principal(Role.CUSTOMER, customer_id),
-                                               Action.READ_DAILY, ean, first, today,
-                                               CUSTOMER_OWN)  # fmt: skip
+                subject = Principal(Role.CUSTOMER, customer_id)
+                if officer is not None and request_id is not None:
+                    disclosure = self._access.read_for_subject_request(
+                        subject=subject, officer=officer, request_id=request_id, ean=ean,
+                        first=first, last=today)  # fmt: skip
+                else:
+                    disclosure = self._access.read(subject, Action.READ_DAILY, ean, first,
+                                                   today, CUSTOMER_OWN)  # fmt: skip
                 rows = [{k: _plain(v) for k, v in r.items() if k != "recorded_at"}
                         for r in disclosure.rows]  # fmt: skip
             connections.append({

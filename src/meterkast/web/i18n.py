@@ -131,6 +131,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_expired": ("verlopen", "expired"),
     "status_ended": ("beëindigd", "ended"),
     "purpose_A.1": ("eigen inzage", "your own access"),
+    "purpose_A.5": ("uw verzoek om inzage (AVG)", "your data-subject request"),
     "purpose_A.3": (
         "dienst van een derde met uw toestemming",
         "a third party's service with your consent",

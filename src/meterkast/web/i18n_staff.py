@@ -26,6 +26,23 @@ STAFF_MESSAGES: dict[str, tuple[str, str]] = {
         "De auditlog is in orde: {entries} regels gecontroleerd, {checkpoint}.",
         "The audit log verifies: {entries} entries checked, {checkpoint}.",
     ),
+    "verify_recent_ok": (
+        "Regels {first} tot en met {entries} zijn nu gecontroleerd en in orde, {checkpoint} "
+        "(alle controlepunten opnieuw getoetst).",
+        "Entries {first} to {entries} were checked now and verify, {checkpoint} "
+        "(every checkpoint re-checked).",
+    ),
+    "full_run_ok": (
+        "Laatste volledige controle: {at}, regels 1 tot en met {entries} in orde. Oudere regels "
+        "zijn sindsdien alleen via de controlepunten getoetst.",
+        "Last full verification: {at}, entries 1 to {entries} verified. Older entries have "
+        "since been checked only through the checkpoints.",
+    ),
+    "full_run_bad": (
+        "Laatste volledige controle: {at}, vond een fout bij regel {seq}.",
+        "Last full verification: {at}, found a bad entry at {seq}.",
+    ),
+    "full_verify": ("Volledige controle nu uitvoeren", "Run a full verification now"),
     "last_checkpoint": (
         "laatste ondertekende controlepunt bij regel {seq}",
         "last signed checkpoint at entry {seq}",
@@ -129,6 +146,11 @@ STAFF_MESSAGES: dict[str, tuple[str, str]] = {
     "purpose_1.6": ("klantvraag", "customer question"),
     "show": ("Tonen", "Show"),
     "case": ("Zaak", "Case"),
+    "my_cases": ("Mijn open zaken", "My open cases"),
+    "opened_on": ("Geopend op", "Opened on"),
+    "team_case": ("voor het team", "for the team"),
+    "no_open_cases": ("U heeft geen open zaken.", "You have no open cases."),
+    "lookup_by_ean": ("Opzoeken op EAN", "Look up by EAN"),
     "close_case": ("Zaak sluiten (inzage stopt)", "Close the case (access ends)"),
     "case_closed": ("De zaak is gesloten.", "The case is closed."),
     "address": ("Adres", "Address"),

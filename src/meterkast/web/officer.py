@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from meterkast.api.deps import bound
 from meterkast.grid.domain import parse_ean18
-from meterkast.kernel.clock import local_day
+from meterkast.kernel.clock import AMSTERDAM, local_day
 from meterkast.kernel.errors import DomainError, InvalidValueError
 from meterkast.rights.adapters.audit_search import PAGE_SIZE, AuditFilter
 from meterkast.rights.desk import AUDIT_LOG, SUBJECT_REQUESTS
@@ -73,13 +73,23 @@ def audit_page(
     except DomainError as error:
         return error_page(request, error)
     staff.desk.viewed(who.party_id, "audit_log", AUDIT_LOG)  # before the walk: it is counted
-    verdict = staff.audit.verify()
+    status = staff.checks.status()  # entries after the last full run, and every checkpoint
+    verdict = status.first_problem
     rows, total = staff.search.page(wanted, page=max(page, 1))
     pages = max(1, -(-total // PAGE_SIZE))
     query = {"connection": connection, "party": party, "purpose": purpose,
              "first": first, "last": last}  # fmt: skip
-    return render(request, "officer_audit.html", verdict=verdict, rows=rows, total=total,
-                  page=min(max(page, 1), pages), pages=pages, query=query)  # fmt: skip
+    return render(request, "officer_audit.html", verdict=verdict, check=status, rows=rows,
+                  total=total, page=min(max(page, 1), pages), pages=pages, query=query,
+                  local=lambda at: f"{at.astimezone(AMSTERDAM):%Y-%m-%d %H:%M}")  # fmt: skip
+
+
+@router.post("/portal/officer/audit/verify", openapi_extra=bound(AUDIT_LOG))
+def verify_audit_log(request: Request, who: OfficerDep, staff: StaffDep, _: CsrfDep) -> Response:
+    """Walk the whole log now and record the result; the page then relies on it."""
+    staff.desk.viewed(who.party_id, "audit_full_verify", AUDIT_LOG)  # counted by the walk
+    staff.checks.full()
+    return RedirectResponse("/portal/officer/audit?verified=1", status_code=303)
 
 
 @router.get("/portal/officer/requests", openapi_extra=bound(SUBJECT_REQUESTS))

@@ -13,8 +13,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from meterkast.access.policy import SERVICE_PURPOSES, Action, CaseKind, retention_window
-from meterkast.api.deps import bound
+from meterkast.access.policy import (
+    SERVICE_PURPOSES,
+    Action,
+    CaseKind,
+    Decision,
+    Principal,
+    retention_window,
+)
+from meterkast.access.service import AccessDeniedError
+from meterkast.api.deps import Services, bound
 from meterkast.kernel.clock import local_day
 from meterkast.kernel.codes import Product
 from meterkast.kernel.errors import DomainError, InvalidValueError, NotFoundError
@@ -26,11 +34,13 @@ router = APIRouter(tags=["portal-staff"], default_response_class=HTMLResponse)
 PURPOSES = tuple(sorted(SERVICE_PURPOSES))
 LOOKUP = "none: the look-up form shows no person"
 CLOSE = "none: closes a case and shows nothing"
+CASE = "case-purpose"  # the activity the case was opened for (1.4, 1.5 or 1.6)
 
 
 @router.get("/portal/service", openapi_extra=bound(LOOKUP))
-def service_home(request: Request, who: ServiceStaffDep) -> HTMLResponse:
-    return render(request, "service_home.html", purposes=PURPOSES)
+def service_home(request: Request, who: ServiceStaffDep, staff: StaffDep) -> HTMLResponse:
+    mine = staff.cases.open_cases(CaseKind.SERVICE, who.party_id)
+    return render(request, "service_home.html", purposes=PURPOSES, cases=mine)
 
 
 @router.get("/portal/service/connection", openapi_extra=bound("purpose-parameter"))
@@ -41,13 +51,30 @@ def service_connection(
     ean: str = "",
     purpose: str = "",
 ) -> HTMLResponse:
+    return _lookup(request, who, svc, ean.strip(), purpose)
+
+
+@router.get("/portal/service/cases/{case_id}", openapi_extra=bound(CASE))
+def service_case(
+    request: Request, case_id: str, who: ServiceStaffDep, staff: StaffDep, svc: SvcDep
+) -> HTMLResponse:
+    """The look-up through one of the staff member's own open cases, for the case's activity."""
+    try:
+        case = staff.cases.open_case(case_id, CaseKind.SERVICE, who.party_id)
+    except NotFoundError:  # the same answer as a look-up without a case
+        return error_page(request, AccessDeniedError(Decision(False, None, None, ("no case",))))
+    return _lookup(request, who, svc, case.connection_ean, case.purpose)
+
+
+def _lookup(request: Request, who: Principal, svc: Services, ean: str,
+            purpose: str) -> HTMLResponse:  # fmt: skip
     today = local_day(svc.clock())
     first = retention_window(today).ranges[0].first
     try:
         if purpose not in SERVICE_PURPOSES:
             raise InvalidValueError("choose the purpose of the case: " + ", ".join(PURPOSES))
-        disclosure = svc.access.read(who, Action.READ_DAILY, ean.strip(), first, today, purpose)
-        connection = svc.grid.get_connection(ean.strip())
+        disclosure = svc.access.read(who, Action.READ_DAILY, ean, first, today, purpose)
+        connection = svc.grid.get_connection(ean)
     except DomainError as error:
         return error_page(request, error)
     decision = disclosure.decision

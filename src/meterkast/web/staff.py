@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from meterkast.access.audit import AuditRecord
+from meterkast.access.audit_checks import AuditChecks
 from meterkast.access.days import DaySet
 from meterkast.access.grant_service import CaseService
 from meterkast.access.policy import POLICY_VERSION, Principal
@@ -53,6 +54,7 @@ class StaffServices:
     search: AuditSearch
     cases: CaseService
     register: Register
+    checks: AuditChecks
 
 
 def staff_key(role: Role, staff_id: str) -> str:

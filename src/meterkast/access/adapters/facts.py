@@ -73,7 +73,8 @@ def facts_statement() -> sa.CompoundSelect[Any]:
                 d1=g.data_first, d2=g.data_last, t1=g.valid_from, t2=g.valid_until,
                 t3=g.created_at),
         _branch("s", cases, s.connection_ean == ean, id=s.id, customer=s.customer_id,
-                party=s.opened_by, code=s.kind, t1=s.opened_at, t2=s.closed_at),
+                party=s.handler, purpose=s.purpose, code=s.kind, t1=s.opened_at,
+                t2=s.closed_at),
     )  # fmt: skip
 
 
@@ -100,7 +101,9 @@ def facts_of(rows: list[tuple[Any, ...]], now: datetime) -> Facts:
     grant_rows = sorted((r for r in rows if r[0] == "g"), key=lambda r: _utc(r[11]))
     grant_facts = tuple(_grant(r, now, supplied) for r in grant_rows)
     case_rows = sorted((r for r in rows if r[0] == "s"), key=lambda r: _utc(r[9]))
-    case_facts = tuple(CaseFact(r[1], CaseKind(r[6]), r[2], r[10] is None, r[3]) for r in case_rows)
+    case_facts = tuple(
+        CaseFact(r[1], CaseKind(r[6]), r[2], r[10] is None, r[3], r[5]) for r in case_rows
+    )
     return Facts(True, contract_facts, grant_facts, case_facts)
 
 

@@ -36,6 +36,7 @@ cases = sa.Table(
     sa.Column("purpose", sa.String(10), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
     sa.Column("opened_by", sa.String(64), nullable=False),
+    sa.Column("handler", sa.String(64), nullable=True, index=True),  # None: the whole team
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
 )

@@ -60,6 +60,21 @@ audit_checkpoints = sa.Table(
     sa.Column("signature", sa.String(128), nullable=False),
 )
 
+# The result of each full verification (``meterkast audit verify``, the officer's button): the
+# audit page walks only the entries after the last clean run, and says when that run was.
+audit_verifications = sa.Table(
+    "audit_verifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("entries", sa.BigInteger, nullable=False),  # verified from entry 1 up to this one
+    sa.Column("head_hash", sa.String(HASH), nullable=True),  # hash of entry ``entries``
+    sa.Column("last_checkpoint", sa.BigInteger, nullable=True),
+    sa.Column("first_bad", sa.BigInteger, nullable=True),  # None: the run found the log intact
+    sa.Column("tampering", sa.String(32), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
 # Bearer tokens refused before their expiry (``meterkast token revoke``), by their ``jti``.
 revoked_tokens = sa.Table(
     "revoked_tokens",
