@@ -11,6 +11,7 @@ import typer
 from meterkast.cli.context import app_state
 from meterkast.cli.output import Format, emit_json, emit_table
 from meterkast.kernel.clock import local_day
+from meterkast.kernel.errors import InvalidValueError
 from meterkast.rights.domain import RequestKind
 from meterkast.rights.service import export_html
 
@@ -51,11 +52,26 @@ def list_requests(
 @dsr_app.command("export")
 def export(
     customer: Annotated[str, typer.Option(help="Customer id, e.g. C00000001.")],
+    officer: Annotated[str, typer.Option(help="The privacy officer running it, e.g. PO01.")],
+    request: Annotated[
+        str | None,
+        typer.Option(help="The access request it answers (default: the customer's open one)."),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="json or html")] = "json",
     output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
-    """Everything held about a person (GDPR art. 15), as JSON or a readable HTML page."""
-    data = app_state().rights.export(customer)
+    """Everything held about a person (GDPR art. 15), as JSON or a readable HTML page.
+
+    It answers a registered access request: the officer is named in the audit log and the
+    customer's access log shows the export as the officer's, for that request.
+    """
+    if output_format not in ("json", "html"):
+        raise InvalidValueError("--format must be json or html")
+    state = app_state()
+    request_id = request or _open_access_request(customer)
+    if state.rights.get(request_id).customer_id != customer:
+        raise InvalidValueError(f"request {request_id} is not a request of {customer}")
+    data = state.request_desk.export(officer, request_id, output_format)
     text = export_html(data) if output_format == "html" else json.dumps(data, indent=2)
     if output is None:
         typer.echo(text)
@@ -63,6 +79,17 @@ def export(
         output.write_text(text, encoding="utf-8")
         output.chmod(0o600)  # personal data: readable by its owner only
         typer.echo(f"written to {output}")
+
+
+def _open_access_request(customer: str) -> str:
+    open_access = [r for r in app_state().rights.requests(open_only=True)
+                   if r.customer_id == customer and r.kind is RequestKind.ACCESS]  # fmt: skip
+    if not open_access:
+        raise InvalidValueError(
+            f"no open access request of {customer}: register one first with"
+            f" `meterkast dsr submit --customer {customer} --kind access`"
+        )
+    return open_access[0].id
 
 
 @dsr_app.command("withdraw-consent")
