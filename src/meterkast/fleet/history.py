@@ -8,7 +8,7 @@ allow remote reading are left out, as the head-end would have left them out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -55,23 +55,13 @@ def electricity_history(
         if not eans:
             continue
         stacked = np.concatenate(registers)
-        n = len(eans)
-        yield pa.table(
-            {
-                "ean": pa.array(eans, pa.string()),
-                "day": pa.array(picked, pa.date32()),
-                "series": pa.array(np.ones(n, np.int16)),
-                "version": pa.array(np.ones(n, np.int16)),
-                "import_t1_wh": stacked[:, 0],
-                "import_t2_wh": stacked[:, 1],
-                "export_t1_wh": stacked[:, 2],
-                "export_t2_wh": stacked[:, 3],
-                "source": pa.array([ReadingSource.REMOTE.value] * n, pa.string()),
-                "quality": pa.array([ReadingQuality.MEASURED.value] * n, pa.string()),
-                "recorded_at": pa.array([recorded_at] * n, pa.timestamp("us", tz="UTC")),
-            },
-            schema=schema,
-        )
+        registers_by_name = {
+            "import_t1_wh": stacked[:, 0],
+            "import_t2_wh": stacked[:, 1],
+            "export_t1_wh": stacked[:, 2],
+            "export_t2_wh": stacked[:, 3],
+        }
+        yield _measured(schema, eans, picked, registers_by_name, recorded_at)
 
 
 def gas_history(
@@ -109,23 +99,35 @@ def gas_history(
             picked += allowed
         if not eans:
             continue
-        n = len(eans)
-        yield pa.table(
-            {
-                "ean": pa.array(eans, pa.string()),
-                "day": pa.array(picked, pa.date32()),
-                "series": pa.array(np.ones(n, np.int16)),
-                "version": pa.array(np.ones(n, np.int16)),
-                "volume_dm3": np.concatenate(volumes),
-                "captured_at": pa.array(
-                    [midnights[d] for d in picked], pa.timestamp("us", tz="UTC")
-                ),
-                "source": pa.array([ReadingSource.REMOTE.value] * n, pa.string()),
-                "quality": pa.array([ReadingQuality.MEASURED.value] * n, pa.string()),
-                "recorded_at": pa.array([recorded_at] * n, pa.timestamp("us", tz="UTC")),
-            },
-            schema=schema,
-        )
+        values = {
+            "volume_dm3": np.concatenate(volumes),
+            "captured_at": pa.array([midnights[d] for d in picked], pa.timestamp("us", tz="UTC")),
+        }
+        yield _measured(schema, eans, picked, values, recorded_at)
+
+
+def _measured(
+    schema: pa.Schema,
+    eans: list[str],
+    days: list[date],
+    values: Mapping[str, object],
+    recorded_at: datetime,
+) -> pa.Table:
+    """A table of first versions of remotely read, measured values (series 1)."""
+    n = len(eans)
+    return pa.table(
+        {
+            "ean": pa.array(eans, pa.string()),
+            "day": pa.array(days, pa.date32()),
+            "series": pa.array(np.ones(n, np.int16)),
+            "version": pa.array(np.ones(n, np.int16)),
+            **values,
+            "source": pa.array([ReadingSource.REMOTE.value] * n, pa.string()),
+            "quality": pa.array([ReadingQuality.MEASURED.value] * n, pa.string()),
+            "recorded_at": pa.array([recorded_at] * n, pa.timestamp("us", tz="UTC")),
+        },
+        schema=schema,
+    )
 
 
 def history_window(as_of: date, months: int) -> tuple[date, date]:
