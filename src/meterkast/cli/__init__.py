@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
 from meterkast import __version__
@@ -23,6 +24,7 @@ from meterkast.cli import (
 )
 from meterkast.cli import register as register_cli
 from meterkast.cli.context import app_state
+from meterkast.db.migrate import is_current
 from meterkast.kernel.errors import DomainError
 
 
@@ -35,6 +37,24 @@ class _Group(TyperGroup):
         except DomainError as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(2) from None
+        except sa_exc.DBAPIError as error:
+            # A database that was never initialised (or is behind) is the usual cause: say so in
+            # one line instead of a traceback; a real database fault is raised as it is.
+            typer.echo(f"error: {_database_problem(error)}", err=True)
+            raise typer.Exit(2) from None
+
+
+def _database_problem(error: sa_exc.DBAPIError) -> str:
+    state = app_state()
+    if not state.settings.home.exists():
+        return f"no meterkast instance at {state.settings.home}: run `meterkast init`"
+    try:
+        current = is_current(state.engine)
+    except sa_exc.DBAPIError:
+        return "the database cannot be reached or refused the connection (METERKAST_DATABASE_URL)"
+    if not current:
+        return "this instance's database is not initialised or not up to date: run `meterkast init`"
+    raise error
 
 
 app = typer.Typer(
