@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from meterkast.access.adapters.audit_search import AuditSearch
 from meterkast.access.adapters.facts import SqlFacts
 from meterkast.access.adapters.readings import StoreReadings
 from meterkast.access.adapters.revocations import SqlRevocations
@@ -52,7 +53,6 @@ from meterkast.readings.service import ReadingsService
 from meterkast.register.catalog import default_register
 from meterkast.register.domain import Register
 from meterkast.register.service import RegisterService
-from meterkast.rights.adapters.audit_search import AuditSearch
 from meterkast.rights.desk import RequestDesk
 from meterkast.rights.service import RightsService
 from meterkast.settings import (

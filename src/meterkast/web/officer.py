@@ -15,11 +15,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from meterkast.access.adapters.audit_search import PAGE_SIZE, AuditFilter
 from meterkast.api.deps import bound
 from meterkast.grid.domain import parse_ean18
 from meterkast.kernel.clock import AMSTERDAM, local_day
 from meterkast.kernel.errors import DomainError, InvalidValueError
-from meterkast.rights.adapters.audit_search import PAGE_SIZE, AuditFilter
 from meterkast.rights.desk import AUDIT_LOG, SUBJECT_REQUESTS
 from meterkast.rights.domain import RequestKind
 from meterkast.rights.service import ErasureLine, export_html

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from meterkast.access.adapters.audit_search import AuditSearch
 from meterkast.access.audit import AuditRecord
 from meterkast.access.audit_checks import AuditChecks
 from meterkast.access.days import DaySet
@@ -26,7 +27,6 @@ from meterkast.kernel.clock import Clock
 from meterkast.kernel.codes import AuditEvent, LegalBasis, Role
 from meterkast.kernel.errors import InvalidValueError
 from meterkast.register.domain import Register
-from meterkast.rights.adapters.audit_search import AuditSearch
 from meterkast.rights.desk import RequestDesk, StaffAudit
 from meterkast.web.accounts import LoginCodes
 from meterkast.web.portal import (
