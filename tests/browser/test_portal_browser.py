@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -20,6 +21,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 
 from tests.portal_support import APP_EAN, CUSTOMER, EAN, Portal, build_portal, pkce_pair
 
@@ -58,15 +60,12 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def served(sqlite_engine: Engine) -> Iterator[tuple[str, Portal]]:
-    from meterkast.db.migrate import upgrade
-
-    upgrade(sqlite_engine)
-    built = build_portal(sqlite_engine)
+@contextmanager
+def serving(asgi: ASGIApp) -> Iterator[str]:
+    """Serve ``asgi`` with uvicorn on a free local port in a thread; yield its base URL."""
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(built.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -75,9 +74,21 @@ def served(sqlite_engine: Engine) -> Iterator[tuple[str, Portal]]:
             break
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", built
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(sqlite_engine: Engine) -> Iterator[tuple[str, Portal]]:
+    from meterkast.db.migrate import upgrade
+
+    upgrade(sqlite_engine)
+    built = build_portal(sqlite_engine)
+    with serving(built.app) as base_url:
+        yield base_url, built
 
 
 @pytest.fixture

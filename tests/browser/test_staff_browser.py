@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
@@ -23,29 +20,15 @@ from meterkast.bootstrap import App
 from meterkast.kernel.codes import Role
 from meterkast.rights.domain import RequestKind
 from meterkast.web.staff import issue_staff_code
-from tests.browser.test_portal_browser import ARTIFACTS, _free_port, browser  # noqa: F401
+from tests.browser.test_portal_browser import ARTIFACTS, browser, serving  # noqa: F401
 from tests.staff_support import CLERK, CUSTOMER, EAN, NOW, OFFICER, build_world, web_app
 
 
 @pytest.fixture
 def served(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, App]]:
     app = build_world(sqlite_engine, tmp_path / "home")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            web_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(web_app(app)) as base_url:
+        yield base_url, app
     app.close()
 
 
