@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -147,3 +151,29 @@ class World:
 def count_rows(engine: Engine, table: sa.Table) -> int:
     with engine.connect() as db:
         return int(db.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+_HOLDER = """
+import sys
+from pathlib import Path
+from meterkast.fleet.adapters.lock import FleetLock
+with FleetLock(Path(sys.argv[1])).held():
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@contextmanager
+def fleet_held_elsewhere(lock_path: Path) -> Iterator[None]:
+    """Another process holds the fleet lock at ``lock_path`` until the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(lock_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.communicate("\n", timeout=30)

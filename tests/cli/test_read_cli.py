@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ from meterkast.grid.domain import GridArea
 from meterkast.kernel.codes import ReadingChoice
 from meterkast.readings.schema import Dataset
 from tests.fake_crypto import FakeCryptoServer
-from tests.fleet_world import AREA, ean, household_connections
+from tests.fleet_world import AREA, ean, fleet_held_elsewhere, household_connections
 
 DAY = date(2026, 3, 1)
 runner = CliRunner()
@@ -101,18 +99,9 @@ def test_a_read_while_another_process_holds_the_fleet_is_refused_and_stores_noth
     state: App, home: Path
 ) -> None:
     assert runner.invoke(app, ["fleet", "build"]).exit_code == 0
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_FLEET, str(home / "fleet" / ".lock")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with fleet_held_elsewhere(home / "fleet" / ".lock"):
         result = runner.invoke(app, ["read", "--date", DAY.isoformat()])
         rotate = runner.invoke(app, ["keys", "rotate", "--older-than", "0d"])
-    finally:
-        holder.communicate("\n", timeout=30)
     assert result.exit_code == 2
     assert "in use by another process" in result.output
     assert state.readings.daily(Dataset.ELECTRICITY_DAILY, ean(1), DAY, DAY).num_rows == 0
@@ -120,13 +109,3 @@ def test_a_read_while_another_process_holds_the_fleet_is_refused_and_stores_noth
     # Once the other process is done, the same read goes through.
     assert runner.invoke(app, ["read", "--date", DAY.isoformat()]).exit_code == 0
     assert state.readings.daily(Dataset.ELECTRICITY_DAILY, ean(1), DAY, DAY).num_rows == 1
-
-
-HOLD_FLEET = """
-import sys
-from pathlib import Path
-from meterkast.fleet.adapters.lock import FleetLock
-with FleetLock(Path(sys.argv[1])).held():
-    print("held", flush=True)
-    sys.stdin.readline()
-"""

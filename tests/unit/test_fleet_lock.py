@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from meterkast.fleet.adapters.lock import FleetBusyError, FleetLock
-
-HOLDER = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from meterkast.fleet.adapters.lock import FleetLock
-    with FleetLock(Path(sys.argv[1])).held():
-        print("held", flush=True)
-        sys.stdin.readline()
-    """
-)
+from tests.fleet_world import fleet_held_elsewhere
 
 
 def test_another_process_holding_the_fleet_is_refused_then_released(tmp_path: Path) -> None:
     path = tmp_path / "fleet" / ".lock"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with (
-            pytest.raises(FleetBusyError, match="in use by another process"),
-            FleetLock(path).held(),
-        ):
-            pass
-    finally:
-        holder.communicate("\n", timeout=30)
+    with (
+        fleet_held_elsewhere(path),
+        pytest.raises(FleetBusyError, match="in use by another process"),
+        FleetLock(path).held(),
+    ):
+        pass
     with FleetLock(path).held():  # free again once the other process let go
         assert path.exists()
 
