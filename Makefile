@@ -4,15 +4,26 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The compiled kernels (every src/meterkast/**/_*.c, see setup.py) are built in place by the
+# editable install; this rebuilds them whenever a C source changes.
+NATIVE_SRC := $(shell find src -name '_*.c')
+NATIVE := $(VENV)/.native-$(shell cat setup.py $(NATIVE_SRC) | cksum | cut -d' ' -f1)
 DEMO_CONNECTIONS ?= 2000
 DEMO_HOME ?= .meterkast/demo
 DEMO_PORT ?= 8000
 
-.PHONY: demo test lint typecheck unit bench clean install docs chromium
+.PHONY: demo test lint typecheck unit bench clean install docs chromium native
 
-install: $(STAMP)
+install: $(STAMP) $(NATIVE)
 
-$(STAMP): pyproject.toml
+native: $(NATIVE)
+
+$(NATIVE): $(STAMP) setup.py $(NATIVE_SRC)
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	rm -f $(VENV)/.native-*
+	touch $@
+
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -20,7 +31,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # The demo runs on a fresh embedded instance of its own (SQLite + local files, no server).
-demo: $(STAMP)
+demo: $(STAMP) $(NATIVE)
 	rm -rf $(DEMO_HOME)
 	export METERKAST_HOME=$(DEMO_HOME); \
 	$(BIN)/meterkast init && \
@@ -31,14 +42,14 @@ demo: $(STAMP)
 	$(BIN)/meterkast demo-access --base-url http://127.0.0.1:$(DEMO_PORT) && \
 	$(BIN)/meterkast serve --port $(DEMO_PORT)
 
-lint: $(STAMP)
+lint: $(STAMP) $(NATIVE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(NATIVE)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(NATIVE)
 	$(BIN)/pytest -q tests/unit
 
 # The browser tests drive Debian's Chromium (Playwright without its own browser download).
@@ -48,10 +59,10 @@ chromium:
 test: lint typecheck chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	$(BIN)/python -m bench
 
-docs: $(STAMP)
+docs: $(STAMP) $(NATIVE)
 	$(BIN)/typer meterkast.cli utils docs --name meterkast --output docs/cli.md
 	$(BIN)/meterkast register export --format md --output docs/register.md
 

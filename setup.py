@@ -1,0 +1,31 @@
+"""Build the compiled kernels: every ``src/meterkast/**/_*.c`` is one extension module.
+
+Everything else about the package is in pyproject.toml. The kernels are plain C against the
+CPython API and the buffer protocol (no outside libraries): gcc and the Python headers are all
+they need, and ``pip install -e .`` (or ``make native``) builds them in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+SRC = Path(__file__).parent / "src"
+
+
+def _kernels() -> list[Extension]:
+    modules = []
+    for source in sorted(SRC.glob("meterkast/**/_*.c")):
+        name = ".".join(source.relative_to(SRC).with_suffix("").parts)
+        modules.append(
+            Extension(
+                name,
+                [str(source.relative_to(Path(__file__).parent))],
+                extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+            )
+        )
+    return modules
+
+
+setup(ext_modules=_kernels())
