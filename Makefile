@@ -24,6 +24,9 @@ $(NATIVE): $(STAMP) setup.py $(NATIVE_SRC)
 	touch $@
 
 $(STAMP): pyproject.toml setup.py
+	command -v gcc >/dev/null || (apt-get update && apt-get install -y gcc)
+	$(PYTHON) -c "import sysconfig, pathlib, sys; sys.exit(not pathlib.Path(sysconfig.get_paths()['include'], 'Python.h').exists())" \
+		|| (apt-get update && apt-get install -y python3-dev)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
