@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from meterkast.kernel.errors import ConflictError
-from meterkast.keys.datakeys import DerivedKeys
+from meterkast.keys.datakeys import DerivedKeys, by_key
 from meterkast.readings.ports import DataKeyUnavailableError
 
 
@@ -72,6 +72,19 @@ class FakeDataKeyService:
 
     def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
         return self._derived_keys(key_id).tags(messages)
+
+    def data_key_prf_each(self, key_ids: Sequence[str], messages: Sequence[bytes]) -> list[int]:
+        return by_key(self._derived_keys, key_ids, [messages], DerivedKeys.prf)
+
+    def data_key_seal_each(
+        self, key_ids: Sequence[str], plaintexts: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return by_key(self._derived_keys, key_ids, [plaintexts, associated], DerivedKeys.seal)
+
+    def data_key_open_each(
+        self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
 
     def _derived_keys(self, key_id: str) -> DerivedKeys:
         derived = self._derived.get(key_id)

@@ -14,11 +14,14 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+import numpy as np
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import Engine
@@ -37,6 +40,8 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 _SEAL_INFO = b"meterkast data-key seal v1"
 _TAG_INFO = b"meterkast data-key tag v1"
+_PRF_INFO = b"meterkast data-key prf v1"
+PRF_BLOCK = 16
 
 
 class DataKeyDestroyedError(ConflictError):
@@ -50,10 +55,17 @@ def _derive(key: bytes, info: bytes) -> bytes:
 class DerivedKeys:
     """The sealing and tagging keys derived from one data key (held in memory only)."""
 
-    __slots__ = ("_aead", "_tagger")
+    __slots__ = ("_aead", "_prf", "_prf_lock", "_tagger")
 
     def __init__(self, data_key: bytes) -> None:
         self._aead = AESGCM(_derive(data_key, _SEAL_INFO))
+        # AES-256 on single blocks is a PRF; ECB over a batch of blocks evaluates it for many
+        # messages in one OpenSSL call (0.1 us per message instead of a Python loop). It is
+        # never used to encrypt data. The encryptor holds no state between blocks: kept, and
+        # used under a lock.
+        prf_key = algorithms.AES(_derive(data_key, _PRF_INFO))
+        self._prf = Cipher(prf_key, modes.ECB()).encryptor()  # noqa: S305  # a PRF, see above
+        self._prf_lock = threading.Lock()
         # Keyed BLAKE2b is a MAC by design (RFC 7693) and five times cheaper per short
         # message than HMAC-SHA256 here; a tag is computed for every connection at intake.
         self._tagger = hashlib.blake2b(key=_derive(data_key, _TAG_INFO), digest_size=TAG_BYTES)
@@ -85,6 +97,24 @@ class DerivedKeys:
                 "sealed data failed authentication (altered, or not sealed for this place)"
             ) from None
 
+    def prf(self, messages: Sequence[bytes]) -> list[int]:
+        """A 62-bit pseudo-random number per message (messages of one length, at most 16
+        bytes: zero padding is then unambiguous)."""
+        if not messages:
+            return []
+        size = len(messages[0])
+        if size > PRF_BLOCK or set(map(len, messages)) != {size}:
+            raise InvalidValueError("PRF messages must share one length of at most 16 bytes")
+        pad = bytes(PRF_BLOCK - size)
+        blocks = pad.join(messages) + pad
+        with self._prf_lock:
+            out = self._prf.update(blocks)
+        # The first 8 bytes of each block, as a non-negative number SQLite stores as it is.
+        if len(messages) < 32:  # a read: one message per month, numpy would cost more
+            return [int.from_bytes(out[i : i + 8], "little") >> 2 for i in range(0, len(out), 16)]
+        words: list[int] = (np.frombuffer(out, dtype="<u8")[::2] >> np.uint64(2)).tolist()
+        return words
+
     def tags(self, messages: Sequence[bytes]) -> list[bytes]:
         tagger, out = self._tagger, []
         for message in messages:
@@ -92,6 +122,36 @@ class DerivedKeys:
             one.update(message)
             out.append(one.digest())
         return out
+
+
+T = TypeVar("T")
+
+
+def by_key(
+    derived: Callable[[str], DerivedKeys],
+    key_ids: Sequence[str],
+    items: Sequence[Sequence[bytes]],
+    operation: Callable[..., list[T]],
+) -> list[T]:
+    """Apply ``operation`` to runs of items that share a key id: one derived-key lookup and
+    one batch per run (an intake: one run of 100,000; a 24-month read: 24 runs of one)."""
+    for column in items:
+        if len(column) != len(key_ids):
+            raise InvalidValueError("one key id per item")
+    n = len(key_ids)
+    if n and list(key_ids).count(key_ids[0]) == n:  # the usual intake: one key (a C loop)
+        return operation(derived(key_ids[0]), *items)
+    out: list[T] = []
+    start = 0
+    while start < n:
+        key_id = key_ids[start]
+        end = start + 1
+        while end < n and key_ids[end] == key_id:
+            end += 1
+        keys = derived(key_id)
+        out.extend(operation(keys, *(column[start:end] for column in items)))
+        start = end
+    return out
 
 
 class DataKeys:
@@ -168,6 +228,19 @@ class DataKeys:
 
     def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
         return self._derived_keys(key_id).tags(messages)
+
+    def data_key_prf_each(self, key_ids: Sequence[str], messages: Sequence[bytes]) -> list[int]:
+        return by_key(self._derived_keys, key_ids, [messages], DerivedKeys.prf)
+
+    def data_key_seal_each(
+        self, key_ids: Sequence[str], plaintexts: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return by_key(self._derived_keys, key_ids, [plaintexts, associated], DerivedKeys.seal)
+
+    def data_key_open_each(
+        self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
 
     def destroy_data_key(self, key_id: str) -> None:
         with self._lock:

@@ -1,27 +1,21 @@
-"""One connection's rows of a month as a compact binary record array (pure, numpy).
+"""Rows grouped by connection as numpy columns, and the last-row summaries (pure, numpy).
 
-The serving layout keeps, per month and dataset, one sealed blob per connection. Its plaintext
-is the connection's rows (every version) as packed little-endian records, in (time, version)
-order, without the EAN (the blob's index tag stands for it). Source and quality are one byte
-each (their position in the sorted code list). Before sealing, every numeric
-field is delta-coded within the connection (the registers climb by a day's use, the day by
-one, versions and intake times barely change) and the records are zstd-compressed: a blob is
-about a sixth of its raw size. Decoding 24 blobs is a decompression, a ``frombuffer`` and a
-running sum per field each, far below the per-column-chunk cost of Parquet for a few dozen
-rows.
+The serving layout (:mod:`meterkast.readings.adapters.serving`) codes the rows of many
+connections at once (:mod:`meterkast.readings.bucket_codec`); this module prepares them: each
+record field of a dataset (every column but the EAN) as one contiguous numpy column, source
+and quality as one byte each (their position in the sorted code list), rows grouped by
+connection in (time, version) order. It also keeps the per-month summary of each connection's
+last row that intake validation uses.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import zstandard
 
 from meterkast.kernel.codes import ReadingQuality, ReadingSource
 from meterkast.kernel.errors import InvalidValueError
@@ -47,13 +41,6 @@ def _record_type(dataset: Dataset) -> np.dtype:
 
 
 RECORDS = {dataset: _record_type(dataset) for dataset in Dataset}
-# Fields stored as the difference to the connection's previous record (codes stay as they are).
-_DELTA = {d: [n for n in RECORDS[d].names or () if RECORDS[d][n] != np.uint8] for d in Dataset}
-# zstd's fast level -1: on these small delta-coded records as small as level 1 (8.8 bytes
-# per electricity row instead of 50) in half the time; level 3 saves 15 % more for 2-3x time.
-_LEVEL = -1
-# Compress in the library's own threads (it releases the GIL) from this many blobs on.
-_MULTI = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,62 +49,9 @@ class Groups:
     record fields in ``columns`` (sorted by EAN, time, version)."""
 
     dataset: Dataset
-    eans: list[str]
+    eans: pa.StringArray
     columns: dict[str, np.ndarray]  # each field of RECORDS[dataset], one array per field
     starts: np.ndarray  # int64, len(eans) + 1
-
-    def payloads(self) -> list[bytes]:
-        """Each connection's records, delta-coded and compressed (see :func:`decompress`)."""
-        if not self.eans:
-            return []
-        coded = _coded(self.dataset, self.columns, self.starts)
-        size = coded.dtype.itemsize
-        bounds = self.starts * size
-        compressor = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=False)
-        if len(self.eans) < _MULTI:
-            buffer = memoryview(coded.tobytes())
-            return [compressor.compress(buffer[a:b]) for a, b in itertools.pairwise(bounds)]
-        segments = np.empty((len(self.eans), 2), dtype=np.uint64)
-        segments[:, 0] = bounds[:-1]
-        segments[:, 1] = np.diff(bounds)
-        packed = compressor.multi_compress_to_buffer(
-            zstandard.BufferWithSegments(coded.view(np.uint8).data, segments.tobytes()),
-            threads=2,
-        )
-        return [packed[i].tobytes() for i in range(len(packed))]
-
-
-_LOCAL = threading.local()  # one decompression context per thread (contexts are not shared)
-
-
-def decompress(payload: bytes) -> bytes:
-    """One blob's plaintext (:meth:`Groups.payloads`) to its delta-coded records; hand those
-    to :func:`to_table`, which undoes the deltas of many blobs at once."""
-    if not payload:
-        return b""
-    context = getattr(_LOCAL, "context", None)
-    if context is None:
-        context = _LOCAL.context = zstandard.ZstdDecompressor()
-    result: bytes = context.decompress(payload)
-    return result
-
-
-def _coded(dataset: Dataset, columns: dict[str, np.ndarray], starts: np.ndarray) -> np.ndarray:
-    """Records whose numeric fields hold the difference to the connection's previous row
-    (its first row keeps the value); integer wrap-around is undone exactly by the sum."""
-    coded = np.empty(starts[-1], dtype=RECORDS[dataset])
-    firsts = starts[:-1]
-    for name, column in columns.items():
-        if name in _DELTA[dataset]:
-            delta = np.empty_like(column)
-            if column.size:
-                delta[0] = column[0]
-            np.subtract(column[1:], column[:-1], out=delta[1:])
-            delta[firsts] = column[firsts]
-            coded[name] = delta
-        else:
-            coded[name] = column
-    return coded
 
 
 def _columns(dataset: Dataset, table: pa.Table) -> dict[str, np.ndarray]:
@@ -173,10 +107,11 @@ def group(dataset: Dataset, table: pa.Table, *, ordered: bool = False) -> Groups
         records, owner = records[order], owner[order]
     columns = {name: np.ascontiguousarray(records[name]) for name in records.dtype.names or ()}
     if owner.size == 0:
-        return Groups(dataset, [], columns, np.zeros(1, np.int64))
+        return Groups(dataset, pa.array([], pa.string()), columns, np.zeros(1, np.int64))
     cuts = np.flatnonzero(owner[1:] != owner[:-1]) + 1
     starts = np.concatenate([[0], cuts, [owner.size]]).astype(np.int64)
-    return Groups(dataset, [names[i] for i in owner[starts[:-1]].tolist()], columns, starts)
+    eans = pa.array([names[i] for i in owner[starts[:-1]].tolist()], pa.string())
+    return Groups(dataset, eans, columns, starts)
 
 
 def _group_ordered(dataset: Dataset, table: pa.Table) -> Groups:
@@ -184,10 +119,10 @@ def _group_ordered(dataset: Dataset, table: pa.Table) -> Groups:
     n = len(ean)
     columns = _columns(dataset, table)
     if n == 0:
-        return Groups(dataset, [], columns, np.zeros(1, np.int64))
+        return Groups(dataset, pa.array([], pa.string()), columns, np.zeros(1, np.int64))
     change = pc.not_equal(ean.slice(1), ean.slice(0, n - 1)).to_numpy(zero_copy_only=False)
     starts = np.concatenate([[0], np.flatnonzero(change) + 1, [n]]).astype(np.int64)
-    return Groups(dataset, ean.take(pa.array(starts[:-1])).to_pylist(), columns, starts)
+    return Groups(dataset, ean.take(pa.array(starts[:-1])).cast(pa.string()), columns, starts)
 
 
 def _ordered(key: np.ndarray, time: np.ndarray, version: np.ndarray) -> bool:
@@ -211,12 +146,13 @@ SUMMARY = {
 def last_rows(dataset: Dataset, groups: Groups) -> np.ndarray:
     """Each connection's last record of ``groups`` (they are in time, version order)."""
     summary = np.empty(len(groups.eans), dtype=SUMMARY[dataset])
-    if not groups.eans:
+    if not len(groups.eans):
         return summary
     last = groups.starts[1:] - 1
     for name in RECORDS[dataset].names or ():
         summary[name] = groups.columns[name][last]
-    summary["ean"] = np.array(groups.eans, dtype=np.int64) if groups.eans else []
+    # Raises ValueError (ArrowInvalid) for an EAN that is not a number.
+    summary["ean"] = pc.cast(groups.eans, pa.int64()).to_numpy(zero_copy_only=False)
     return summary
 
 
@@ -231,36 +167,3 @@ def merge_last(dataset: Dataset, parts: Sequence[np.ndarray]) -> np.ndarray:
     keep[:-1] = rows["ean"][1:] != rows["ean"][:-1]
     result: np.ndarray = rows[keep]
     return result
-
-
-def to_table(
-    dataset: Dataset, ean: str, payloads: Sequence[bytes], columns: Sequence[str]
-) -> pa.Table:
-    """One connection's records back to Arrow, with the dataset's column types.
-
-    ``payloads`` are decompressed blobs (:func:`decompress`), each delta-coded on its own: one
-    running sum per field over all of them, less each blob's starting total.
-    """
-    schema = SCHEMAS[dataset]
-    dtype = RECORDS[dataset]
-    records = np.frombuffer(b"".join(payloads), dtype=dtype)
-    n = records.size
-    lengths = np.array([len(p) // dtype.itemsize for p in payloads], dtype=np.int64)
-    ends = np.cumsum(lengths)
-    arrays = []
-    for name in columns:
-        field = schema.field(name)
-        if name == "ean":
-            arrays.append(pa.repeat(pa.scalar(ean, pa.string()), n))
-        elif name in CODES:
-            arrays.append(CODES[name].take(pa.array(records[name])))
-        else:
-            values = np.ascontiguousarray(records[name])
-            if name in _DELTA[dataset] and n:
-                values = np.cumsum(values, dtype=values.dtype)
-                if lengths.size > 1:
-                    totals = np.concatenate([[0], values[ends[:-1] - 1]]).astype(values.dtype)
-                    values -= np.repeat(totals, lengths)
-            raw = pa.array(values)
-            arrays.append(raw if raw.type == field.type else raw.cast(field.type))
-    return pa.Table.from_arrays(arrays, schema=pa.schema([schema.field(c) for c in columns]))

@@ -23,7 +23,6 @@ from meterkast.readings.frames import (
     from_columns,
     gas_table,
     latest,
-    one_connection,
     to_columns,
     valid_eans,
 )
@@ -192,11 +191,11 @@ class ReadingsService:
             names = [c for c in names if c in wanted]
         elif not all_versions:
             names = [c for c in names if c != "recorded_at"]
-        table = self._store.read_ean(dataset, months, ean, names, serving=serving)
-        table = table.filter(
-            pc.and_(pc.greater_equal(table["day"], first), pc.less_equal(table["day"], last))
+        # The window in the stored unit of a day (days since 1970), last day included.
+        window = (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
+        return self._store.read_ean(
+            dataset, months, ean, names, serving=serving, window=window, latest=not all_versions
         )
-        return one_connection(table, "day", latest_only=not all_versions)
 
     def intervals(
         self, ean: str, start: datetime, end: datetime, *, serving: bool = True
@@ -206,11 +205,10 @@ class ReadingsService:
             for m in self._store.months()
             if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
         ]
-        table = self._store.read_ean(Dataset.INTERVAL, months, ean, serving=serving)
-        table = table.filter(
-            pc.and_(pc.greater_equal(table["start"], start), pc.less(table["start"], end))
+        window = (_microseconds(start), _microseconds(end))  # start included, end not
+        return self._store.read_ean(
+            Dataset.INTERVAL, months, ean, serving=serving, window=window, latest=True
         )
-        return one_connection(table, "start", latest_only=True)
 
     def month(self, dataset: Dataset, month: date, *, all_versions: bool = False) -> pa.Table:
         """A whole month, every connection: the batch-job path (hand it to DuckDB as Arrow)."""
@@ -376,6 +374,16 @@ def _accepted_rows(
     columns["version"] = pa.array(version.astype(np.int16))
     columns["recorded_at"] = pa.array(np.full(rows.num_rows, stamp))
     return pa.table({name: columns[name] for name in schema.names}).cast(schema)
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _microseconds(moment: datetime) -> int:
+    """Microseconds since 1970 (UTC), the stored unit of an interval's start."""
+    delta = moment.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:

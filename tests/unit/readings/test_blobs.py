@@ -1,14 +1,16 @@
-"""The serving blob records: grouping, round trip to Arrow, last rows (pure)."""
+"""Grouping rows per connection, the bucket payloads' round trip, last rows (pure)."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from meterkast.kernel.errors import InvalidValueError
-from meterkast.readings.blobs import RECORDS, decompress, group, last_rows, merge_last, to_table
+from meterkast.readings.blobs import group, last_rows, merge_last
+from meterkast.readings.bucket_codec import decode_rows, encode_buckets
 from meterkast.readings.schema import SCHEMAS, Dataset
 
 E1, E2 = "871687140000000011", "871687140000000028"
@@ -38,21 +40,19 @@ def table(rows: list[tuple[str, int, int, int]]) -> pa.Table:
 def test_unordered_rows_are_grouped_per_connection_in_time_and_version_order() -> None:
     rows = table([(E2, 3, 1, 30), (E1, 2, 1, 20), (E2, 1, 1, 10), (E1, 2, 2, 21), (E1, 1, 1, 5)])
     groups = group(DAILY, rows)
-    assert groups.eans == [E1, E2]
+    assert groups.eans.to_pylist() == [E1, E2]
     assert groups.starts.tolist() == [0, 3, 5]
-    payloads = groups.payloads()
-    back = to_table(DAILY, E1, [decompress(payloads[0])], SCHEMAS[DAILY].names)
+    (payload,) = encode_buckets(groups, np.zeros(2, np.int64), 1)
+    back = decode_rows(DAILY, [payload], E1, SCHEMAS[DAILY].names)
     assert back.schema == SCHEMAS[DAILY]
     assert [(r["day"].day, r["version"], r["import_t1_wh"]) for r in back.to_pylist()] == [
         (1, 1, 5),
         (2, 1, 20),
         (2, 2, 21),
     ]
-    assert back["quality"].to_pylist() == [
-        "corrected",
-        "measured",
-        "measured",
-    ]  # the last input row
+    assert back["quality"].to_pylist() == ["corrected", "measured", "measured"]  # last input row
+    latest = decode_rows(DAILY, [payload], E1, ["day", "import_t1_wh"], latest=True)
+    assert latest["import_t1_wh"].to_pylist() == [5, 21]
     last = last_rows(DAILY, groups)
     assert last["ean"].tolist() == [int(E1), int(E2)]
     assert last["import_t1_wh"].tolist() == [21, 30]
@@ -70,23 +70,24 @@ def test_an_unknown_code_is_refused() -> None:
         group(DAILY, bad)
 
 
-def test_ordered_grouping_and_the_compressed_payloads_round_trip_exactly() -> None:
-    # Many connections (the threaded compression path), registers that jump back (a new
-    # series) and huge values: delta coding must undo exactly, also where it wraps around.
+def test_ordered_grouping_and_the_payloads_round_trip_exactly() -> None:
+    # Registers that jump back (a new series) and huge values: steps are taken modulo 2**64
+    # and must undo exactly, also where they wrap around.
     rows = []
     for c in range(80):
         ean = f"8716871400{c:08d}"
         rows += [(ean, 1, 1, 2**62 + c), (ean, 2, 1, 7), (ean, 2, 2, 2**63 - 1), (ean, 5, 1, 0)]
     ordered = table(rows)
     fast, slow = group(DAILY, ordered, ordered=True), group(DAILY, ordered)
-    assert fast.eans == slow.eans
+    assert fast.eans.equals(slow.eans)
     assert fast.starts.tolist() == slow.starts.tolist()
-    payloads = fast.payloads()
-    assert len(payloads) == 80
-    for k, ean in enumerate(fast.eans):
-        back = to_table(DAILY, ean, [decompress(payloads[k])], SCHEMAS[DAILY].names)
+    buckets = np.arange(80, dtype=np.int64) % 5
+    payloads = encode_buckets(fast, buckets, 5)
+    assert len(payloads) == 5 and all(payloads)
+    for k, ean in enumerate(fast.eans.to_pylist()):
+        back = decode_rows(DAILY, payloads, ean, SCHEMAS[DAILY].names)
         assert back.to_pylist() == ordered.slice(4 * k, 4).to_pylist()
-    assert sum(len(p) for p in payloads) < ordered.num_rows * RECORDS[DAILY].itemsize / 2
-    # Several blobs of one connection (segments, months) decode together.
-    both = to_table(DAILY, fast.eans[3], [decompress(payloads[3])] * 2, SCHEMAS[DAILY].names)
-    assert both.to_pylist() == ordered.slice(12, 4).to_pylist() * 2
+    # Several payloads holding one connection (segments, months) decode together, in order.
+    both = decode_rows(DAILY, [payloads[3]] * 2, fast.eans[3].as_py(), SCHEMAS[DAILY].names)
+    expected = ordered.slice(12, 4).to_pylist()
+    assert both.to_pylist() == [row for row in expected for _ in range(2)]

@@ -41,7 +41,7 @@ def test_a_copy_taken_before_the_purge_is_unreadable_after_it(
     fill(service)
     copy = tmp_path / "backup"
     shutil.copytree(tmp_path / "readings", copy)
-    # The copy is readable while the key exists, files and serving blobs alike ...
+    # The copy is readable while the key exists, files and serving units alike ...
     before = make_service(copy, FakeDataKeyService(tmp_path / "keys.json"))
     assert before.month(Dataset.ELECTRICITY_DAILY, OLD).num_rows == 1
     assert before.serving_is_current(OLD)
@@ -54,11 +54,14 @@ def test_a_copy_taken_before_the_purge_is_unreadable_after_it(
     after = make_service(copy, FakeDataKeyService(tmp_path / "keys.json"))
     with pytest.raises(DataKeyUnavailableError):
         after.month(Dataset.ELECTRICITY_DAILY, OLD)
-    # Nor are its serving blobs: neither the index tag nor the blob can be computed or opened.
+    # Nor are its serving units: neither the bucket number nor the unit can be computed or
+    # opened.
     with pytest.raises(DataKeyUnavailableError):
         after.daily(Dataset.ELECTRICITY_DAILY, E1, OLD, OLD)
     with pytest.raises(DataKeyUnavailableError):
-        keys.data_key_open("readings-2023-01", [sealed_blob(copy / "2023-01")], [b""])
+        keys.data_key_open("readings-2023-01", [sealed_unit(copy / "2023-01")], [b""])
+    with pytest.raises(DataKeyUnavailableError):
+        keys.data_key_prf_each(["readings-2023-01"], [bytes(16)])
     # The month inside the window is still readable from the same copy.
     assert after.month(Dataset.ELECTRICITY_DAILY, KEPT).num_rows == 1
     assert after.daily(Dataset.ELECTRICITY_DAILY, E1, KEPT, KEPT).num_rows == 1
@@ -70,9 +73,9 @@ def test_a_copy_taken_before_the_purge_is_unreadable_after_it(
         make_service(copy, keys).daily(Dataset.ELECTRICITY_DAILY, E1, OLD, OLD)
 
 
-def sealed_blob(folder: Path) -> bytes:
+def sealed_unit(folder: Path) -> bytes:
     with sqlite3.connect(folder / SERVING) as connection:
-        (sealed,) = connection.execute("SELECT sealed FROM blobs").fetchone()
+        (sealed,) = connection.execute("SELECT sealed FROM units").fetchone()
     assert isinstance(sealed, bytes)
     return sealed
 

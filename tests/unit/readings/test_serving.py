@@ -12,10 +12,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from meterkast.kernel.codes import ReadingQuality, ReadingSource
+from meterkast.kernel.codes import Product, ReadingQuality, ReadingSource
 from meterkast.keys.api import SealedDataRejectedError
+from meterkast.readings.adapters.facts import StaticConnectionFacts
+from meterkast.readings.adapters.parquet import EncryptedMonthStore
 from meterkast.readings.adapters.serving import SERVING
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
+from meterkast.readings.ports import ConnectionFact
 from meterkast.readings.schema import Dataset
 from meterkast.readings.service import ReadingsService
 from tests.fakes_data_keys import FakeDataKeyService
@@ -122,7 +125,7 @@ def test_blobs_that_do_not_reflect_the_manifest_are_not_used_and_are_rebuilt(
     # As if a crash struck after the blobs were committed but before the manifest was:
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE meta SET value = 'ahead' WHERE key = 'token'")
-        connection.execute("DELETE FROM blobs")
+        connection.execute("DELETE FROM units")
     assert not service.serving_is_current(january)
     assert service.daily(
         Dataset.ELECTRICITY_DAILY, E1, *FAR, all_versions=True
@@ -142,7 +145,7 @@ def test_blobs_that_do_not_reflect_the_manifest_are_not_used_and_are_rebuilt(
     both_paths_agree(service, [E1, E2, G1])
 
 
-def test_the_index_names_no_ean_and_a_moved_or_altered_blob_is_refused(
+def test_the_index_names_no_ean_and_a_moved_or_altered_unit_is_refused(
     service: ReadingsService, tmp_path: Path
 ) -> None:
     fill(service)
@@ -150,33 +153,105 @@ def test_the_index_names_no_ean_and_a_moved_or_altered_blob_is_refused(
     data = path.read_bytes()
     for ean in (E1, E2, G1):
         assert ean.encode() not in data
+        assert int(ean).to_bytes(8, "little") not in data
     assert b"measured" not in data and b"remote" not in data
     with sqlite3.connect(path) as connection:
-        tags = [
-            t
-            for (t,) in connection.execute(
-                "SELECT tag FROM blobs WHERE dataset = ?", ("electricity_daily",)
-            )
-        ]
-        assert len(tags) == 2 and len(set(tags)) == 1  # one segment per intake
-        assert len(tags[0]) == 16
-        # Put E2's interval blob under E1's daily tag: authentication binds blob and place.
+        units = connection.execute(
+            "SELECT bucket, segment FROM units WHERE dataset = 'electricity_daily'"
+        ).fetchall()
+        assert len(units) == 2  # one bucket (one connection), one segment per intake
         (other,) = connection.execute(
-            "SELECT sealed FROM blobs WHERE dataset = 'interval'"
+            "SELECT sealed FROM units WHERE dataset = 'interval'"
         ).fetchone()
-        connection.execute("UPDATE blobs SET sealed = ? WHERE tag = ?", (other, tags[0]))
+        # E2's interval unit put in place of E1's daily one: authentication binds unit and place.
+        connection.execute(
+            "UPDATE units SET sealed = ? WHERE dataset = 'electricity_daily'", (other,)
+        )
     with pytest.raises(SealedDataRejectedError):
         service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR)
     with sqlite3.connect(path) as connection:
         (sealed,) = connection.execute(
-            "SELECT sealed FROM blobs WHERE dataset = 'interval'"
+            "SELECT sealed FROM units WHERE dataset = 'interval'"
         ).fetchone()
         flipped = bytes([sealed[0] ^ 1]) + sealed[1:]
-        connection.execute("UPDATE blobs SET sealed = ? WHERE dataset = 'interval'", (flipped,))
+        connection.execute("UPDATE units SET sealed = ? WHERE dataset = 'interval'", (flipped,))
     with pytest.raises(SealedDataRejectedError):
         service.intervals(E2, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
     service.rebuild_serving()
     both_paths_agree(service, [E1, E2, G1])
+
+
+def test_units_swapped_between_buckets_segments_or_months_do_not_open(tmp_path: Path) -> None:
+    eans = [f"8716871400000{i:05d}" for i in range(40)]  # four buckets of about 16
+    facts = StaticConnectionFacts(
+        [ConnectionFact(e, Product.ELECTRICITY, 3000.0, capacity_amps=25) for e in eans]
+    )
+    store = EncryptedMonthStore(tmp_path / "readings", FakeDataKeyService())
+    service = ReadingsService(store, facts, lambda: datetime(2026, 3, 1, tzinfo=UTC))
+    for offset in (0, 1):
+        service.add_electricity_daily(
+            [
+                ElectricityDaily(e, START + timedelta(days=offset), 1_000 * offset, 0, 0, 0)
+                for e in eans
+            ]
+        )
+    service.add_electricity_daily(
+        [ElectricityDaily(e, date(2026, 2, 2), 3_000, 0, 0, 0) for e in eans]
+    )
+    january = tmp_path / "readings" / "2026-01" / SERVING
+    february = tmp_path / "readings" / "2026-02" / SERVING
+    with sqlite3.connect(january) as connection:
+        units = connection.execute(
+            "SELECT bucket, segment, sealed FROM units WHERE dataset = 'electricity_daily'"
+            " ORDER BY bucket, segment"
+        ).fetchall()
+    assert len({bucket for bucket, _, _ in units}) >= 2
+    assert {1, 2} <= {segment for _, segment, _ in units}
+    pristine = january.read_bytes()
+
+    def refused_somewhere() -> bool:
+        refused = False
+        for ean in eans:
+            try:
+                service.daily(Dataset.ELECTRICITY_DAILY, ean, *FAR)
+            except SealedDataRejectedError:
+                refused = True
+        return refused
+
+    assert not refused_somewhere()
+    first, second = next((a, b) for a in units for b in units if a[0] != b[0])
+    later = next(b for b in units if b[0] == first[0] and b[1] != first[1])
+    swaps = [
+        (first[2], second[0], second[1]),  # another bucket's place
+        (first[2], later[0], later[1]),  # another segment of the same bucket
+    ]
+    for sealed, bucket, segment in swaps:
+        january.write_bytes(pristine)
+        with sqlite3.connect(january) as connection:
+            connection.execute(
+                "UPDATE units SET sealed = ? WHERE bucket = ? AND segment = ?"
+                " AND dataset = 'electricity_daily'",
+                (sealed, bucket, segment),
+            )
+        assert refused_somewhere()
+    january.write_bytes(pristine)
+    # February's unit of the same bucket number under January's name: another month key.
+    with sqlite3.connect(february) as connection:
+        (count,) = connection.execute("SELECT count FROM buckets").fetchone()
+        foreign = connection.execute(
+            "SELECT bucket, sealed FROM units WHERE dataset = 'electricity_daily'"
+        ).fetchall()
+    with sqlite3.connect(january) as connection:
+        (january_count,) = connection.execute(
+            "SELECT count FROM buckets WHERE dataset = 'electricity_daily'"
+        ).fetchone()
+        assert january_count == count
+        for bucket, sealed in foreign:
+            connection.execute(
+                "UPDATE units SET sealed = ? WHERE bucket = ? AND dataset = 'electricity_daily'",
+                (sealed, bucket),
+            )
+    assert refused_somewhere()
 
 
 def test_a_connection_without_rows_in_a_month_reads_empty(service: ReadingsService) -> None:
@@ -187,7 +262,7 @@ def test_a_connection_without_rows_in_a_month_reads_empty(service: ReadingsServi
     assert isinstance(empty, pa.Table)
 
 
-def test_compaction_leaves_one_segment_per_connection_and_the_same_answers(
+def test_compaction_leaves_one_segment_per_bucket_and_the_same_answers(
     service: ReadingsService, tmp_path: Path
 ) -> None:
     for d in range(10):  # ten intakes into one month: more than 8 files, so it is compacted
@@ -200,8 +275,10 @@ def test_compaction_leaves_one_segment_per_connection_and_the_same_answers(
     assert len(service._store.files(Dataset.ELECTRICITY_DAILY, january)) == 2  # 9 -> 1, +1
     assert service.serving_is_current(january)
     with sqlite3.connect(tmp_path / "readings" / "2026-01" / SERVING) as connection:
-        counts = connection.execute("SELECT count(*) FROM blobs GROUP BY tag").fetchall()
-    assert counts == [(2,), (2,)]  # one segment from the compaction, one from the last intake
+        counts = connection.execute(
+            "SELECT count(*) FROM units WHERE dataset = 'electricity_daily' GROUP BY bucket"
+        ).fetchall()
+    assert counts == [(2,)]  # one bucket: a segment from the compaction, one from the last intake
     assert both_paths_agree(service, [E1, E2]) == 4 * 10  # two EANs, latest and all versions
 
 
@@ -212,12 +289,14 @@ def test_a_serving_file_of_the_older_blob_format_is_stale_and_rebuilt(
     january = date(2026, 1, 1)
     path = tmp_path / "readings" / "2026-01" / SERVING
     expected = service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR, all_versions=True).to_pylist()
-    # Format 1 stored the bare manifest digest (and uncompressed blobs that would not decode).
+    # Format 2 had a table of per-connection blobs (which would not decode) and tokens "2:".
     with sqlite3.connect(path) as connection:
         (token,) = connection.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
-        assert token.startswith("2:")
-        connection.execute("UPDATE meta SET value = ? WHERE key = 'token'", (token[2:],))
-        connection.execute("UPDATE blobs SET sealed = x'00'")
+        assert token.startswith("3:")
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'token'", ("2" + token[1:],))
+        connection.execute("DROP TABLE units")
+        connection.execute("CREATE TABLE blobs (tag BLOB, segment INTEGER, sealed BLOB)")
+        connection.execute("UPDATE summary SET sealed = x'00'")
     assert not service.serving_is_current(january)
     assert (
         service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR, all_versions=True).to_pylist()
@@ -225,3 +304,6 @@ def test_a_serving_file_of_the_older_blob_format_is_stale_and_rebuilt(
     )
     assert service.repair_serving() == [january]
     both_paths_agree(service, [E1, E2, G1])
+    with sqlite3.connect(path) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    assert "blobs" not in tables and "units" in tables

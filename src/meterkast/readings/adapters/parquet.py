@@ -41,9 +41,10 @@ from meterkast.readings.adapters.parquet_files import (
     sort_keys,
 )
 from meterkast.readings.adapters.serving import SERVING, ServingIndex, manifest_token
-from meterkast.readings.blobs import to_table
+from meterkast.readings.bucket_codec import decode_rows
+from meterkast.readings.frames import one_connection
 from meterkast.readings.ports import DataKeyService
-from meterkast.readings.schema import SCHEMAS, Dataset
+from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
 
 MANIFEST = "manifest.json"
 # Files of a month folder that no manifest lists by design (the serving index and its journal).
@@ -327,23 +328,28 @@ class EncryptedMonthStore:
         columns: Sequence[str] | None = None,
         *,
         serving: bool = True,
+        window: tuple[int, int] | None = None,
+        latest: bool = False,
     ) -> pa.Table:
-        """One connection's rows (every version) in some months.
+        """One connection's rows in some months, ordered by (time, version).
 
-        A month whose serving blobs are current costs one index lookup and one blob; otherwise
-        (or with ``serving=False``) the Parquet files are read: sorted by EAN, so the row groups
-        holding ``ean`` are found by binary search over the cached per-row-group bounds.
+        ``window`` keeps the rows whose time lies in ``[low, high)`` (days since 1970 for the
+        daily datasets, microseconds for intervals); ``latest`` keeps only the highest version
+        per time (otherwise every version). Months whose serving units are current cost one
+        statement each and one decode for all of them; otherwise (or with ``serving=False``)
+        the Parquet files are read: sorted by EAN, so the row groups holding ``ean`` are found
+        by binary search over the cached per-row-group bounds.
         """
         indices = self._indices(dataset, columns)
         names = [SCHEMAS[dataset].names[i] for i in indices]
+        if serving:
+            found = [(month, self.token(month)) for month in months]
+            served, stale = self.serving.find(dataset, ean, found)
+        else:
+            served, stale = [], list(months)
+        table = decode_rows(dataset, served, ean, names, window=window, latest=latest)
         parts = []
-        served: list[bytes] = []
-        for month in months:
-            if serving:
-                payload = self.serving.payload(dataset, month, ean, self.token(month))
-                if payload is not None:
-                    served.extend(payload)
-                    continue
+        for month in stale:
             for opened in self._month_files(dataset, month):
                 first = int(np.searchsorted(opened.ean_max, ean, side="left"))
                 end = int(np.searchsorted(opened.ean_min, ean, side="right"))
@@ -357,11 +363,16 @@ class EncryptedMonthStore:
                             list(range(first, end)), column_indices=indices, use_threads=False
                         )
                     )
-        result = [to_table(dataset, ean, served, names)]
-        if parts:
-            table = pa.concat_tables(parts)
-            result.append(table.filter(pc.equal(table["ean"], ean)))
-        return result[0] if len(result) == 1 else pa.concat_tables(result)
+        if not parts:
+            return table
+        files = pa.concat_tables(parts)
+        files = files.filter(pc.equal(files["ean"], ean))
+        time = TIME_COLUMN[dataset]
+        if window is not None:
+            values = files[time].to_numpy().astype(np.int64)
+            files = files.filter(pa.array((values >= window[0]) & (values < window[1])))
+        both = pa.concat_tables([table, files.select(names)])
+        return one_connection(both, time, latest_only=latest)
 
     def read_eans(
         self,

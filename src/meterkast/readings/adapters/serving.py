@@ -1,21 +1,26 @@
-"""The serving layout: sealed blobs per connection, month and dataset, for one-EAN reads.
+"""The serving layout (format 3): sealed buckets of connections per month, for one-EAN reads.
 
 Each month folder holds ``serving.sqlite`` next to its Parquet files, so a purge still removes
-one folder. Its ``blobs`` table is keyed by a tag: HMAC of dataset and EAN under a tagging key
-the data-key service derives from the month's data key (the index lists no EAN in clear, and
-tags of different months cannot be linked). Each intake adds one *segment* per connection: the
-connection's rows in that intake (:mod:`meterkast.readings.blobs`), sealed with AES-GCM under a
-sealing key derived from the same month key, bound to dataset, month, segment and tag; nothing
-is read back or rewritten. Compaction and rebuilds leave one segment per connection. A sealed
-``summary`` per dataset holds each connection's last row of the month, for intake checks.
-Destroying the month key at retention makes blobs, summary and tags of every copy useless,
-exactly like the Parquet files.
+one folder. Per dataset, a connection belongs to bucket ``PRF(month key, dataset, EAN) mod n``
+(AES on one block under a key the data-key service derives from the month's data key; ``n``
+is chosen when the dataset's buckets are (re)built, about 16 connections each, and kept in the
+``buckets`` table). Each intake adds one *segment* per bucket it touches: the rows of that
+intake's connections in the bucket, delta-coded together (:mod:`meterkast.readings.bucket_codec`)
+and sealed as one AES-GCM unit under a sealing key derived from the same month key, bound to
+dataset, month, bucket and segment (a unit moved to another bucket, segment or month does not
+open). The ``units`` table is keyed by (dataset, bucket, segment): no EAN in clear, and since
+the PRF key is the month's, bucket membership of different months cannot be linked. Nothing
+is read back or rewritten at intake; compaction and rebuilds leave one segment per bucket. A
+sealed ``summary`` per dataset holds each connection's last row of the month, coded the same
+way, for intake checks. Destroying the month key at retention makes units, summary and bucket
+numbers of every copy useless, exactly like the Parquet files.
 
 Consistency with the Parquet files: the ``meta`` row ``token`` holds a digest of the manifest
-whose files the blobs reflect, written in the same SQLite transaction as the blobs, before
-the manifest itself is committed. A reader uses the blobs only when the token equals the digest
+whose files the units reflect, written in the same SQLite transaction as the units, before
+the manifest itself is committed. A reader uses the units only when the token equals the digest
 of the manifest it sees; otherwise (a crash between the two commits, a month written before
-this layout existed) it reads the Parquet files, and the next writer rebuilds the month.
+this layout or format existed) it reads the Parquet files, and the next writer rebuilds the
+month. The format is part of the token, so serving files of an older format are stale.
 """
 
 from __future__ import annotations
@@ -31,31 +36,32 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from meterkast.kernel.errors import DomainError
-from meterkast.readings.blobs import (
-    SUMMARY,
-    Groups,
-    decompress,
-    group,
-    last_rows,
-    merge_last,
-)
+from meterkast.readings.blobs import SUMMARY, Groups, group, last_rows, merge_last
+from meterkast.readings.bucket_codec import decode_summary, encode_buckets, encode_summary
 from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
 from meterkast.readings.schema import Dataset
 
 SERVING = "serving.sqlite"
-# A rowid table: blobs of 1-2 kB insert and read about three times faster than WITHOUT ROWID.
+# About this many connections share a bucket: a read opens ~16 connections' rows per month
+# (a few kB), an intake of 100,000 connections seals ~6,250 units instead of 100,000.
+CONNECTIONS_PER_BUCKET = 16
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS blobs (tag BLOB NOT NULL, segment INTEGER NOT NULL,"
-    " dataset TEXT NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (tag, segment))",
+    "CREATE TABLE IF NOT EXISTS buckets (dataset TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS units (dataset TEXT NOT NULL, bucket INTEGER NOT NULL,"
+    " segment INTEGER NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (dataset, bucket, segment))",
     "CREATE TABLE IF NOT EXISTS summary (dataset TEXT PRIMARY KEY, sealed BLOB NOT NULL)",
 )
 # One statement each, so the token and what it vouches for come from one snapshot of the file.
+# The bucket is the connection's PRF value modulo the dataset's bucket count.
 _READ = (
-    "SELECT m.value, b.segment, b.sealed FROM meta AS m"
-    " LEFT JOIN blobs AS b ON b.tag = ? WHERE m.key = 'token'"
+    "SELECT m.value, u.bucket, u.segment, u.sealed FROM meta AS m"
+    " LEFT JOIN units AS u ON u.dataset = ?1"
+    " AND u.bucket = ?2 % (SELECT count FROM buckets WHERE dataset = ?1)"
+    " WHERE m.key = 'token'"
 )
 _READ_SUMMARY = (
     "SELECT m.value, s.sealed FROM meta AS m"
@@ -63,13 +69,14 @@ _READ_SUMMARY = (
 )
 
 
-# The blob format's version is part of the token: serving files of an older format are stale
-# (readers use the files, the next writer rebuilds them).
-FORMAT = 2
+# The serving format's version is part of the token: serving files of an older format are
+# stale (readers use the files, the next writer rebuilds them).
+FORMAT = 3
+_DATASET_CODE = {Dataset.ELECTRICITY_DAILY: 1, Dataset.GAS_DAILY: 2, Dataset.INTERVAL: 3}
 
 
 def manifest_token(manifest: Mapping[str, Sequence[str]]) -> str:
-    """The digest a month's serving blobs carry of the manifest they reflect."""
+    """The digest a month's serving units carry of the manifest they reflect."""
     canonical = json.dumps({k: list(v) for k, v in manifest.items() if v}, sort_keys=True)
     return f"{FORMAT}:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
@@ -78,17 +85,44 @@ def _key_id(month: date) -> str:
     return f"readings-{month:%Y-%m}"
 
 
-def _message(dataset: Dataset, ean: str) -> bytes:
-    return f"{dataset.value}\0{ean}".encode()
+def prf_message(dataset: Dataset, ean: str) -> bytes:
+    """The 16-byte PRF input that places ``ean`` in a bucket: dataset, then the EAN as a
+    number (an 18-digit EAN) or a hash of its text (anything else)."""
+    if len(ean) == 18 and ean.isascii() and ean.isdigit():
+        return bytes([_DATASET_CODE[dataset], 0]) + int(ean).to_bytes(8, "little") + bytes(6)
+    digest = hashlib.blake2b(ean.encode(), digest_size=14).digest()
+    return bytes([_DATASET_CODE[dataset], 1]) + digest
 
 
-def _associated(dataset: Dataset, month: date, segment: int) -> bytes:
-    """What a blob is bound to, before its tag (append the tag): dataset, month, segment."""
-    return f"meterkast-serving-v2\0{dataset.value}\0{month:%Y-%m}\0{segment}\0".encode()
+def prf_messages(dataset: Dataset, eans: pa.StringArray) -> list[bytes]:
+    """:func:`prf_message` of many EANs (vectorised for the usual 18-digit EANs)."""
+    n = len(eans)
+    if n == 0:
+        return []
+    digits = pc.and_(pc.equal(pc.utf8_length(eans), 18), pc.utf8_is_digit(eans))
+    if not pc.all(digits).as_py():
+        return [prf_message(dataset, e) for e in eans.to_pylist()]
+    blocks = np.zeros((n, 16), dtype=np.uint8)
+    blocks[:, 0] = _DATASET_CODE[dataset]
+    codes = pc.cast(eans, pa.int64()).to_numpy(zero_copy_only=False).astype("<i8")
+    blocks[:, 2:10] = codes.view(np.uint8).reshape(n, 8)
+    raw = blocks.tobytes()
+    return [raw[i : i + 16] for i in range(0, 16 * n, 16)]
+
+
+def _associated(dataset: Dataset, month: date, bucket: int, segment: int) -> bytes:
+    """What a unit is bound to: format, dataset, month, bucket and segment."""
+    return f"meterkast-serving-v3\0{dataset.value}\0{month:%Y-%m}\0{bucket}\0{segment}".encode()
 
 
 def _summary_associated(dataset: Dataset, month: date) -> bytes:
-    return f"meterkast-summary-v1\0{dataset.value}\0{month:%Y-%m}".encode()
+    return f"meterkast-summary-v3\0{dataset.value}\0{month:%Y-%m}".encode()
+
+
+def bucket_count(connections: int) -> int:
+    """A power of two giving about CONNECTIONS_PER_BUCKET connections per bucket."""
+    wanted = max(1, -(-connections // CONNECTIONS_PER_BUCKET))
+    return 1 << (wanted - 1).bit_length()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -97,8 +131,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _connect_reader(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA query_only = ON")
+    return connection
+
+
 class ServingIndex:
-    """Per-month serving blobs; writes happen inside the store's single-writer lock."""
+    """Per-month serving units; writes happen inside the store's single-writer lock."""
 
     def __init__(self, root: Path, keys: DataKeyService) -> None:
         self.root = root
@@ -126,50 +166,69 @@ class ServingIndex:
             if cached is not None:
                 with cached[2]:
                     cached[1].close()
-            connection, lock = _connect(path), threading.Lock()
+            connection, lock = _connect_reader(path), threading.Lock()
             self._readers[month] = (inode, connection, lock)
             return connection, lock
 
-    def _failed(self, month: date, error: DomainError) -> DomainError:
-        """Name the real cause when the month key is gone (destroyed by retention)."""
-        if not self._keys.has_data_key(_key_id(month)):
-            return DataKeyUnavailableError(_key_id(month))
+    def _failed(self, months: Sequence[date], error: DomainError) -> DomainError:
+        """Name the real cause when a month key is gone (destroyed by retention)."""
+        for month in months:
+            if not self._keys.has_data_key(_key_id(month)):
+                return DataKeyUnavailableError(_key_id(month))
         return error
 
-    def payload(self, dataset: Dataset, month: date, ean: str, token: str) -> list[bytes] | None:
-        """One connection's records of ``month`` (every version, one item per segment; none
-        when it has none), or None when the blobs do not reflect the manifest whose digest is
-        ``token`` (the caller then reads the files). Decode with
-        :func:`meterkast.readings.blobs.to_table`."""
-        reader = self._reader(month)
-        if reader is None:
-            return None
-        key_id = _key_id(month)
-        try:
-            tag = self._keys.data_key_tags(key_id, [_message(dataset, ean)])[0]
-        except DomainError as error:
-            raise self._failed(month, error) from None
-        connection, lock = reader
-        with lock:
-            rows = connection.execute(_READ, (tag,)).fetchall()
-        if not rows or rows[0][0] != token:
-            return None
-        found = [(segment, sealed) for _, segment, sealed in rows if sealed is not None]
+    def find(
+        self, dataset: Dataset, ean: str, months: Sequence[tuple[date, str]]
+    ) -> tuple[list[bytes], list[date]]:
+        """The opened payloads of the buckets holding ``ean`` in the given (month, token)
+        pairs, every segment (decode with :func:`meterkast.readings.bucket_codec.decode_rows`),
+        and the months whose units do not reflect the manifest whose digest is the token
+        (the caller reads their files)."""
+        stale: list[date] = []
+        found: list[tuple[date, str, sqlite3.Connection, threading.Lock]] = []
+        for month, token in months:
+            reader = self._reader(month)
+            if reader is None:
+                stale.append(month)
+            else:
+                found.append((month, token, *reader))
         if not found:
-            return []
+            return [], stale
+        key_ids = [_key_id(month) for month, _, _, _ in found]
+        message = prf_message(dataset, ean)
         try:
-            opened = self._keys.data_key_open(
-                key_id,
-                [sealed for _, sealed in found],
-                [_associated(dataset, month, segment) + tag for segment, _ in found],
-            )
+            numbers = self._keys.data_key_prf_each(key_ids, [message] * len(key_ids))
         except DomainError as error:
-            raise self._failed(month, error) from None
-        return [decompress(plain) for plain in opened]
+            raise self._failed([m for m, _, _, _ in found], error) from None
+        ids: list[str] = []
+        sealed: list[bytes] = []
+        associated: list[bytes] = []
+        for (month, token, connection, lock), key_id, number in zip(
+            found, key_ids, numbers, strict=True
+        ):
+            try:
+                with lock:
+                    rows = connection.execute(_READ, (dataset.value, number)).fetchall()
+            except sqlite3.OperationalError:  # a file of an older format, or being created
+                rows = []
+            if not rows or rows[0][0] != token:
+                stale.append(month)
+                continue
+            for _, bucket, segment, unit in rows:
+                if unit is not None:
+                    ids.append(key_id)
+                    sealed.append(unit)
+                    associated.append(_associated(dataset, month, bucket, segment))
+        if not sealed:
+            return [], stale
+        try:
+            return self._keys.data_key_open_each(ids, sealed, associated), stale
+        except DomainError as error:
+            raise self._failed(sorted({m for m, _, _, _ in found}), error) from None
 
     def last_rows(self, dataset: Dataset, month: date, token: str) -> np.ndarray | None:
         """The month's last row per connection (:data:`meterkast.readings.blobs.SUMMARY`), or
-        None when the blobs do not reflect ``token`` or the month has no usable summary."""
+        None when the units do not reflect ``token`` or the month has no usable summary."""
         reader = self._reader(month)
         if reader is None or dataset not in SUMMARY:
             return None
@@ -187,8 +246,8 @@ class ServingIndex:
                 _key_id(month), [row[1]], [_summary_associated(dataset, month)]
             )
         except DomainError as error:
-            raise self._failed(month, error) from None
-        return np.frombuffer(plain, dtype=SUMMARY[dataset])
+            raise self._failed([month], error) from None
+        return decode_summary(dataset, plain)
 
     def token(self, month: date) -> str | None:
         reader = self._reader(month)
@@ -206,8 +265,7 @@ class ServingIndex:
         """A write transaction on the month's serving file (created when missing)."""
         connection = _connect(self.path(month))
         try:
-            # Larger pages for 1-2 kB blobs: inserts about 1.5x faster, file 20 % smaller
-            # (takes effect when the file is created).
+            # Larger pages for units of a few kB (takes effect when the file is created).
             connection.execute("PRAGMA page_size = 16384")
             for statement in _SCHEMA:
                 connection.execute(statement)
@@ -224,10 +282,10 @@ class ServingIndex:
     def apply(
         self, dataset: Dataset, month: date, table: pa.Table, before: str, after: str
     ) -> bool:
-        """Add ``table``'s rows (sorted by EAN, time, version) as one new segment per
-        connection and move the token from
-        ``before`` to ``after``, in one transaction (no blob is read or rewritten). False,
-        with nothing written, when the stored token is not ``before``: the caller rebuilds."""
+        """Add ``table``'s rows (sorted by EAN, time, version) as one new segment per bucket
+        they touch and move the token from ``before`` to ``after``, in one transaction (no
+        unit is read or rewritten). False, with nothing written, when the stored token is not
+        ``before``: the caller rebuilds."""
         with self._writer(month) as connection:
             if _stored_token(connection) != before:
                 return False
@@ -241,8 +299,8 @@ class ServingIndex:
     def replace(
         self, dataset: Dataset, month: date, table: pa.Table, before: str, after: str
     ) -> bool:
-        """Replace the dataset's blobs with ``table`` (all its rows; compaction): one segment
-        per connection again. False, with nothing written, when the blobs are stale."""
+        """Replace the dataset's units with ``table`` (all its rows; compaction): one segment
+        per bucket again. False, with nothing written, when the units are stale."""
         with self._writer(month) as connection:
             if _stored_token(connection) != before:
                 return False
@@ -251,9 +309,11 @@ class ServingIndex:
         return True
 
     def rebuild(self, month: date, tables: Mapping[Dataset, pa.Table], token: str) -> None:
-        """Replace every blob of the month with the given rows (all versions) and ``token``."""
+        """Replace every unit of the month with the given rows (all versions) and ``token``."""
         with self._writer(month) as connection:
-            connection.execute("DELETE FROM blobs")
+            connection.execute("DROP TABLE IF EXISTS blobs")  # format 2's table
+            connection.execute("DELETE FROM units")
+            connection.execute("DELETE FROM buckets")
             connection.execute("DELETE FROM summary")
             for dataset, table in tables.items():
                 self._replace(connection, dataset, month, table)
@@ -262,7 +322,8 @@ class ServingIndex:
     def _replace(
         self, connection: sqlite3.Connection, dataset: Dataset, month: date, table: pa.Table
     ) -> None:
-        connection.execute("DELETE FROM blobs WHERE dataset = ?", (dataset.value,))
+        connection.execute("DELETE FROM units WHERE dataset = ?", (dataset.value,))
+        connection.execute("DELETE FROM buckets WHERE dataset = ?", (dataset.value,))
         connection.execute("DELETE FROM summary WHERE dataset = ?", (dataset.value,))
         if table.num_rows:
             groups = group(dataset, table)
@@ -278,12 +339,29 @@ class ServingIndex:
         segment: int,
     ) -> None:
         key_id = _key_id(month)
-        tags = self._keys.data_key_tags(key_id, [_message(dataset, e) for e in groups.eans])
-        prefix = _associated(dataset, month, segment)
-        sealed = self._keys.data_key_seal(key_id, groups.payloads(), [prefix + t for t in tags])
+        row = connection.execute(
+            "SELECT count FROM buckets WHERE dataset = ?", (dataset.value,)
+        ).fetchone()
+        count = int(row[0]) if row else bucket_count(len(groups.eans))
+        if row is None:
+            connection.execute(
+                "INSERT INTO buckets (dataset, count) VALUES (?, ?)", (dataset.value, count)
+            )
+        messages = prf_messages(dataset, groups.eans)
+        numbers = np.array(
+            self._keys.data_key_prf_each([key_id] * len(messages), messages), dtype=np.int64
+        )
+        buckets = numbers % count
+        payloads = encode_buckets(groups, buckets, count)
+        used = [b for b, payload in enumerate(payloads) if payload]
+        sealed = self._keys.data_key_seal_each(
+            [key_id] * len(used),
+            [payloads[b] for b in used],
+            [_associated(dataset, month, b, segment) for b in used],
+        )
         connection.executemany(
-            "INSERT INTO blobs (tag, segment, dataset, sealed) VALUES (?, ?, ?, ?)",
-            zip(tags, [segment] * len(tags), [dataset.value] * len(tags), sealed, strict=True),
+            "INSERT INTO units (dataset, bucket, segment, sealed) VALUES (?, ?, ?, ?)",
+            zip([dataset.value] * len(used), used, [segment] * len(used), sealed, strict=True),
         )
         connection.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('segment', ?)", (str(segment),)
@@ -318,8 +396,9 @@ class ServingIndex:
             if merged is not None:
                 if fold and row is not None:
                     (plain,) = self._keys.data_key_open(key_id, [row[0]], [associated])
-                    merged = merge_last(dataset, [np.frombuffer(plain, SUMMARY[dataset]), merged])
-                (sealed,) = self._keys.data_key_seal(key_id, [merged.tobytes()], [associated])
+                    merged = merge_last(dataset, [decode_summary(dataset, plain), merged])
+                payload = encode_summary(dataset, merged)
+                (sealed,) = self._keys.data_key_seal(key_id, [payload], [associated])
         connection.execute(
             "INSERT OR REPLACE INTO summary (dataset, sealed) VALUES (?, ?)",
             (dataset.value, sealed),
