@@ -2,7 +2,7 @@
 
 Baselines measured in the same run: a raw PyArrow zstd Parquet write of the same rows (intake
 target >= 50 % of its rate) and the one-connection read from the Parquet files (the path
-before the serving blobs). Targets: history p95 <= 20 ms at 100,000 connections (and at
+before the serving layout). Targets: history p95 <= 20 ms at 100,000 connections (and at
 1,000,000: projected from two sizes, plus a measured index lookup in a 1,000,000-connection
 month), purge of one month <= 1 s and flat in the number of readings.
 """
@@ -31,7 +31,7 @@ from meterkast.readings.adapters.facts import StaticConnectionFacts
 from meterkast.readings.adapters.parquet import EncryptedMonthStore
 from meterkast.readings.adapters.serving import _READ as READ
 from meterkast.readings.adapters.serving import _SCHEMA as SCHEMA
-from meterkast.readings.adapters.serving import SERVING
+from meterkast.readings.adapters.serving import SERVING, bucket_count
 from meterkast.readings.history import synthesise_electricity
 from meterkast.readings.ports import ConnectionFact, DataKeyService
 from meterkast.readings.schema import Dataset
@@ -106,33 +106,38 @@ def _history_latency(
 
 
 def _index_lookup(folder: Path, sizes: list[int]) -> tuple[float, float]:
-    """p95 of one serving-index lookup (tag -> sealed blob) in a month of ``size`` connections.
+    """p95 of one serving-index lookup (PRF number -> the bucket's sealed units) in a month of
+    ``size`` connections.
 
-    The blobs are random bytes of a real blob's size: decrypting and decoding do not depend
-    on the number of connections, only the B-tree lookup does.
+    The units are random bytes of a real unit's size (16 connections x 31 days x ~7 bytes):
+    decrypting and decoding do not depend on the number of connections, only the B-tree
+    lookup does.
     """
     results = []
     for size in sizes:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"index-{size}.sqlite"
         connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("PRAGMA page_size = 16384")
         for statement in SCHEMA:
             connection.execute(statement)
+        count = bucket_count(size)
         connection.execute("INSERT INTO meta VALUES ('token', 't')")
+        connection.execute("INSERT INTO buckets VALUES ('electricity_daily', ?)", (count,))
         rng = np.random.default_rng(size)
-        tags = [bytes(t) for t in rng.integers(0, 256, (size, 16), dtype=np.uint8)]
-        blob = bytes(rng.integers(0, 256, 1_550, dtype=np.uint8))
+        unit = bytes(rng.integers(0, 256, 16 * 31 * 7, dtype=np.uint8))
         connection.execute("BEGIN")
         connection.executemany(
-            "INSERT INTO blobs VALUES (?, 1, 'electricity_daily', ?)", ((t, blob) for t in tags)
+            "INSERT INTO units VALUES ('electricity_daily', ?, 1, ?)",
+            ((b, unit) for b in range(count)),
         )
         connection.execute("COMMIT")
         connection.close()
         connection = sqlite3.connect(path, isolation_level=None)
         latencies = []
-        for i in rng.integers(0, size, SAMPLES * 5).tolist():
+        for number in rng.integers(0, 2**62, SAMPLES * 5).tolist():
             t0 = time.perf_counter()
-            connection.execute(READ, (tags[i],)).fetchall()
+            connection.execute(READ, ("electricity_daily", number)).fetchall()
             latencies.append(time.perf_counter() - t0)
         connection.close()
         path.unlink()
@@ -150,7 +155,7 @@ def _profile_intake(root: Path, keys: DataKeyService, batch: pa.Table) -> None:
     wanted = {
         ("validation.py", "decide"): "validation",
         ("parquet.py", "_write_file"): "encrypted Parquet write",
-        ("serving.py", "apply"): "serving blobs",
+        ("serving.py", "apply"): "serving units",
         ("service.py", "_stored_for"): "anchors",
         ("frames.py", "to_columns"): "to numpy",
     }
@@ -205,7 +210,7 @@ def run(scale: str) -> None:
         pq.write_table(batch, folder / "raw2.parquet", compression="zstd")
         raw = min(raw, time.perf_counter() - t0)
         print(
-            f"intake (validated, encrypted, serving blobs): {batch.num_rows / intake:,.0f} rows/s "
+            f"intake (validated, encrypted, serving units): {batch.num_rows / intake:,.0f} rows/s "
             f"vs raw PyArrow zstd write {batch.num_rows / raw:,.0f} rows/s = {raw / intake:.0%} "
             "(target >= 50 %)"
         )
@@ -218,10 +223,10 @@ def run(scale: str) -> None:
         median, p95, first_open = _history_latency(folder / "big", keys, n)
         s_median, s_p95, _ = _history_latency(folder / "small", keys, small)
         f_median, f_p95, _ = _history_latency(folder / "big", keys, n, serving=False)
-        # Per read: one index lookup and one blob per month; only the index's B-tree depth
+        # Per read: one index lookup and a bucket's units per month; only the B-tree depth
         # grows with the connections (logarithmically), see the 1,000,000 lookup below.
         print(
-            f"one connection, 24 months daily (serving blobs), {n:,} connections: median "
+            f"one connection, 24 months daily (serving units), {n:,} connections: median "
             f"{median:.2f} ms, p95 {p95:.2f} ms (first call: {first_open:.0f} ms); at {small:,}: "
             f"median {s_median:.2f} ms, p95 {s_p95:.2f} ms (target p95 <= 20 ms)"
         )
@@ -232,7 +237,7 @@ def run(scale: str) -> None:
         large = 1_000_000 if scale == "full" else 4 * n
         lookup_small, lookup_large = _index_lookup(folder / "index", [n, large])
         print(
-            f"  index lookup alone (one month, synthetic 1.5 kB blobs): p95 {lookup_small:.1f} us "
+            f"  index lookup alone (one month, synthetic 3.5 kB units): p95 {lookup_small:.1f} us "
             f"at {n:,}, {lookup_large:.1f} us at {large:,}; projected p95 of the 24-month read "
             f"at {large:,}: {p95 + 24 * max(lookup_large - lookup_small, 0) / 1000:.2f} ms"
         )

@@ -103,3 +103,36 @@ def test_seal_open_and_tag_stay_inside_the_service_and_die_with_the_key(engine: 
             service.data_key_open("readings-2024-02", sealed, [b"a", b"b"])
         with pytest.raises(DataKeyDestroyedError):
             service.data_key_tags("readings-2024-02", [b"e1"])
+
+
+def test_batched_prf_seal_and_open_take_one_key_per_item_and_die_with_the_key(
+    engine: Engine,
+) -> None:
+    keys = DataKeys(engine, KEK, clock)
+    for month in ("2024-04", "2024-05"):
+        keys.create_data_key(f"readings-{month}")
+    april, may = "readings-2024-04", "readings-2024-05"
+    messages = [i.to_bytes(16, "little") for i in range(100)]
+    numbers = keys.data_key_prf_each([april] * 100, messages)
+    assert len(set(numbers)) == 100 and all(0 <= n < 2**62 for n in numbers)
+    again = DataKeys(engine, KEK, clock)  # another process computes the same numbers
+    assert again.data_key_prf_each([april] * 100, messages) == numbers
+    mixed = again.data_key_prf_each([april, may, april], messages[:3])
+    assert mixed[0] == numbers[0] and mixed[2] == numbers[2] and mixed[1] != numbers[1]
+    with pytest.raises(InvalidValueError):
+        keys.data_key_prf_each([april, april], [b"short", b"longer"])  # one length per batch
+    with pytest.raises(InvalidValueError):
+        keys.data_key_prf_each([april], [bytes(17)])
+    sealed = keys.data_key_seal_each([april, may, may], [b"a", b"b", b"c"], [b"1", b"2", b"3"])
+    assert again.data_key_open_each([may, april], sealed[1:0:-1] + sealed[:1], [b"2", b"1"]) == [
+        b"b",
+        b"a",
+    ]
+    with pytest.raises(SealedDataRejectedError):
+        again.data_key_open_each([may], sealed[:1], [b"1"])  # sealed under April's key
+    keys.destroy_data_key(april)
+    for service in (keys, DataKeys(engine, KEK, clock)):
+        with pytest.raises(DataKeyDestroyedError):
+            service.data_key_prf_each([april], messages[:1])
+        with pytest.raises(DataKeyDestroyedError):
+            service.data_key_open_each([april], sealed[:1], [b"1"])

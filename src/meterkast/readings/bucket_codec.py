@@ -10,6 +10,7 @@ is one call that also applies the time window and the latest-version choice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -86,21 +87,34 @@ def decode_rows(
         high,
         latest,
     )
-    schema = SCHEMAS[dataset]
-    position = {name: i for i, name in enumerate(FIELDS[dataset])}
-    arrays = []
-    for name in columns:
-        field = schema.field(name)
-        if name == "ean":
+    schema, plan = _plan(dataset, tuple(columns))
+    arrays: list[pa.Array] = []
+    for position, kind in plan:
+        if position < 0:
             arrays.append(pa.repeat(pa.scalar(ean, pa.string()), count))
-            continue
-        raw = fields[position[name]]
-        if name in CODES:
-            codes = pa.Array.from_buffers(pa.uint8(), count, [None, pa.py_buffer(raw)])
-            arrays.append(CODES[name].take(codes))
+        elif isinstance(kind, pa.Array):  # source or quality: positions in the code list
+            raw = pa.py_buffer(fields[position])
+            arrays.append(kind.take(pa.Array.from_buffers(pa.uint8(), count, [None, raw])))
         else:
-            arrays.append(pa.Array.from_buffers(field.type, count, [None, pa.py_buffer(raw)]))
-    return pa.Table.from_arrays(arrays, schema=pa.schema([schema.field(c) for c in columns]))
+            raw = pa.py_buffer(fields[position])
+            arrays.append(pa.Array.from_buffers(kind, count, [None, raw]))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(
+    dataset: Dataset, columns: tuple[str, ...]
+) -> tuple[pa.Schema, list[tuple[int, pa.DataType | pa.Array]]]:
+    """The output schema and, per column, its field position (-1: the EAN) and its Arrow type
+    (or code list): worked out once per column selection, not on every read."""
+    schema = SCHEMAS[dataset]
+    plan: list[tuple[int, pa.DataType | pa.Array]] = []
+    for name in columns:
+        if name == "ean":
+            plan.append((-1, pa.string()))
+        else:
+            plan.append((FIELDS[dataset].index(name), CODES.get(name, schema.field(name).type)))
+    return pa.schema([schema.field(c) for c in columns]), plan
 
 
 def encode_summary(dataset: Dataset, summary: np.ndarray) -> bytes:

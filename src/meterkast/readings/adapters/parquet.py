@@ -63,6 +63,7 @@ class EncryptedMonthStore:
         self._row_group_rows = row_group_rows
         self.serving = ServingIndex(root, keys)
         self._tokens: dict[date, tuple[object, str]] = {}
+        self._folders: dict[date, str] = {}
         self._new_factory()
         self._open: dict[Path, OpenFile] = {}
         self._manifests: dict[date, tuple[int, dict[str, list[str]]]] = {}
@@ -95,17 +96,24 @@ class EncryptedMonthStore:
         self._months = (stamp, sorted(found))
         return self._months[1]
 
+    def _folder(self, month: date) -> str:
+        """The month folder's path as text (kept: a read checks 24 of them)."""
+        folder = self._folders.get(month)
+        if folder is None:
+            folder = self._folders[month] = str(self.root / month_dir_name(month))
+        return folder
+
     def _manifest(self, month: date) -> dict[str, list[str]]:
         """A month's manifest, cached until its folder changes (another writer committed)."""
-        folder = self.root / month_dir_name(month)
+        folder = self._folder(month)
         try:
-            stamp = folder.stat().st_mtime_ns
+            stamp = os.stat(folder).st_mtime_ns  # noqa: PTH116  # a str: no Path parsing per read
         except FileNotFoundError:
             return {}
         cached = self._manifests.get(month)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        path = folder / MANIFEST
+        path = Path(folder) / MANIFEST
         manifest: dict[str, list[str]] = json.loads(path.read_text()) if path.exists() else {}
         self._manifests[month] = (stamp, manifest)
         return manifest
