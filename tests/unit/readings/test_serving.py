@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from meterkast.kernel.codes import Product, ReadingQuality, ReadingSource
 from meterkast.keys.api import SealedDataRejectedError
 from meterkast.readings.adapters.facts import StaticConnectionFacts
 from meterkast.readings.adapters.parquet import EncryptedMonthStore
-from meterkast.readings.adapters.serving import SERVING
+from meterkast.readings.adapters.serving import DRAFT, SERVING
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntervalValue
 from meterkast.readings.ports import ConnectionFact
 from meterkast.readings.schema import Dataset
@@ -28,6 +31,23 @@ from .conftest import E1, E2, G1, make_service
 START = date(2026, 1, 20)
 FAR = (date(2020, 1, 1), date(2030, 1, 1))
 SOURCES = [ReadingSource.REMOTE, ReadingSource.CUSTOMER, ReadingSource.CORRECTION]
+
+
+@contextmanager
+def edited(path: Path) -> Iterator[sqlite3.Connection]:
+    """Change a serving file the way the store does: a changed copy replaces it (a serving
+    file never changes in place, readers open it immutable)."""
+    copy = path.with_name("edited.sqlite")
+    shutil.copyfile(path, copy)
+    with closing(sqlite3.connect(copy)) as connection, connection:
+        yield connection
+    copy.replace(path)
+
+
+def restore(path: Path, data: bytes) -> None:
+    copy = path.with_name("restored.sqlite")
+    copy.write_bytes(data)
+    copy.replace(path)
 
 
 def both_paths_agree(service: ReadingsService, eans: list[str]) -> int:
@@ -123,7 +143,7 @@ def test_blobs_that_do_not_reflect_the_manifest_are_not_used_and_are_rebuilt(
     path = tmp_path / "readings" / "2026-01" / SERVING
     expected = service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR, all_versions=True).to_pylist()
     # As if a crash struck after the blobs were committed but before the manifest was:
-    with sqlite3.connect(path) as connection:
+    with edited(path) as connection:
         connection.execute("UPDATE meta SET value = 'ahead' WHERE key = 'token'")
         connection.execute("DELETE FROM units")
     assert not service.serving_is_current(january)
@@ -155,7 +175,7 @@ def test_the_index_names_no_ean_and_a_moved_or_altered_unit_is_refused(
         assert ean.encode() not in data
         assert int(ean).to_bytes(8, "little") not in data
     assert b"measured" not in data and b"remote" not in data
-    with sqlite3.connect(path) as connection:
+    with edited(path) as connection:
         units = connection.execute(
             "SELECT bucket, segment FROM units WHERE dataset = 'electricity_daily'"
         ).fetchall()
@@ -169,7 +189,7 @@ def test_the_index_names_no_ean_and_a_moved_or_altered_unit_is_refused(
         )
     with pytest.raises(SealedDataRejectedError):
         service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR)
-    with sqlite3.connect(path) as connection:
+    with edited(path) as connection:
         (sealed,) = connection.execute(
             "SELECT sealed FROM units WHERE dataset = 'interval'"
         ).fetchone()
@@ -200,7 +220,7 @@ def test_units_swapped_between_buckets_segments_or_months_do_not_open(tmp_path: 
     )
     january = tmp_path / "readings" / "2026-01" / SERVING
     february = tmp_path / "readings" / "2026-02" / SERVING
-    with sqlite3.connect(january) as connection:
+    with edited(january) as connection:
         units = connection.execute(
             "SELECT bucket, segment, sealed FROM units WHERE dataset = 'electricity_daily'"
             " ORDER BY bucket, segment"
@@ -226,22 +246,22 @@ def test_units_swapped_between_buckets_segments_or_months_do_not_open(tmp_path: 
         (first[2], later[0], later[1]),  # another segment of the same bucket
     ]
     for sealed, bucket, segment in swaps:
-        january.write_bytes(pristine)
-        with sqlite3.connect(january) as connection:
+        restore(january, pristine)
+        with edited(january) as connection:
             connection.execute(
                 "UPDATE units SET sealed = ? WHERE bucket = ? AND segment = ?"
                 " AND dataset = 'electricity_daily'",
                 (sealed, bucket, segment),
             )
         assert refused_somewhere()
-    january.write_bytes(pristine)
+    restore(january, pristine)
     # February's unit of the same bucket number under January's name: another month key.
-    with sqlite3.connect(february) as connection:
+    with edited(february) as connection:
         (count,) = connection.execute("SELECT count FROM buckets").fetchone()
         foreign = connection.execute(
             "SELECT bucket, sealed FROM units WHERE dataset = 'electricity_daily'"
         ).fetchall()
-    with sqlite3.connect(january) as connection:
+    with edited(january) as connection:
         (january_count,) = connection.execute(
             "SELECT count FROM buckets WHERE dataset = 'electricity_daily'"
         ).fetchone()
@@ -274,7 +294,7 @@ def test_compaction_leaves_one_segment_per_bucket_and_the_same_answers(
     january = date(2026, 1, 1)
     assert len(service._store.files(Dataset.ELECTRICITY_DAILY, january)) == 2  # 9 -> 1, +1
     assert service.serving_is_current(january)
-    with sqlite3.connect(tmp_path / "readings" / "2026-01" / SERVING) as connection:
+    with edited(tmp_path / "readings" / "2026-01" / SERVING) as connection:
         counts = connection.execute(
             "SELECT count(*) FROM units WHERE dataset = 'electricity_daily' GROUP BY bucket"
         ).fetchall()
@@ -290,7 +310,7 @@ def test_a_serving_file_of_the_older_blob_format_is_stale_and_rebuilt(
     path = tmp_path / "readings" / "2026-01" / SERVING
     expected = service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR, all_versions=True).to_pylist()
     # Format 2 had a table of per-connection blobs (which would not decode) and tokens "2:".
-    with sqlite3.connect(path) as connection:
+    with edited(path) as connection:
         (token,) = connection.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
         assert token.startswith("3:")
         connection.execute("UPDATE meta SET value = ? WHERE key = 'token'", ("2" + token[1:],))
@@ -304,6 +324,22 @@ def test_a_serving_file_of_the_older_blob_format_is_stale_and_rebuilt(
     )
     assert service.repair_serving() == [january]
     both_paths_agree(service, [E1, E2, G1])
-    with sqlite3.connect(path) as connection:
+    with edited(path) as connection:
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
     assert "blobs" not in tables and "units" in tables
+
+
+def test_a_serving_file_is_replaced_whole_and_a_crashed_draft_is_discarded(
+    service: ReadingsService, tmp_path: Path
+) -> None:
+    fill(service)
+    path = tmp_path / "readings" / "2026-01" / SERVING
+    before = path.stat().st_ino
+    (path.parent / DRAFT).write_bytes(b"left by a crash")
+    service.add_electricity_daily(
+        [ElectricityDaily(E1, START + timedelta(days=6), 30_000, 0, 0, 0)]
+    )
+    assert path.stat().st_ino != before  # readers of the old file keep a consistent snapshot
+    assert not (path.parent / DRAFT).exists()
+    assert service.serving_is_current(date(2026, 1, 1))
+    both_paths_agree(service, [E1, E2, G1])

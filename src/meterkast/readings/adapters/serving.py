@@ -29,6 +29,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,12 +42,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from meterkast.kernel.errors import DomainError
+from meterkast.readings.adapters.parquet_files import fsync_dir
 from meterkast.readings.blobs import SUMMARY, Groups, group, last_rows, merge_last
 from meterkast.readings.bucket_codec import decode_summary, encode_buckets, encode_summary
 from meterkast.readings.ports import DataKeyService, DataKeyUnavailableError
 from meterkast.readings.schema import Dataset
 
 SERVING = "serving.sqlite"
+DRAFT = f".{SERVING}.draft"  # the next version of the file while a writer builds it
 # About this many connections share a bucket: a read opens ~16 connections' rows per month
 # (a few kB), an intake of 100,000 connections seals ~6,250 units instead of 100,000.
 CONNECTIONS_PER_BUCKET = 16
@@ -134,16 +137,16 @@ def bucket_count(connections: int) -> int:
     return 1 << (wanted - 1).bit_length()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA synchronous = FULL")
-    return connection
+class _StaleError(Exception):
+    """The serving file's token is not the one the writer expected: nothing is written."""
 
 
 def _connect_reader(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA query_only = ON")
-    return connection
+    """A read connection to a serving file that never changes (see ``_writer``): immutable, so
+    a statement takes no locks and checks for no journal (8 system calls fewer each)."""
+    return sqlite3.connect(
+        f"{path.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
+    )
 
 
 class ServingIndex:
@@ -279,22 +282,39 @@ class ServingIndex:
 
     @contextmanager
     def _writer(self, month: date) -> Iterator[sqlite3.Connection]:
-        """A write transaction on the month's serving file (created when missing)."""
-        connection = _connect(self.path(month))
+        """A transaction on a copy of the month's serving file (created when missing) that
+        replaces the file when it commits: a serving file never changes once in place, so
+        readers open it immutable (no locks, no change checks per statement)."""
+        path = self.path(month)
+        draft = path.with_name(DRAFT)
+        draft.unlink(missing_ok=True)  # left by a crash
+        if path.exists():
+            shutil.copyfile(path, draft)
+        connection = sqlite3.connect(draft, isolation_level=None)
         try:
+            # No journal and no syncs while writing: a crash leaves only the draft, which the
+            # next writer discards; the finished draft is synced once before it replaces the file.
+            connection.execute("PRAGMA journal_mode = OFF")
+            connection.execute("PRAGMA synchronous = OFF")
             # Larger pages for units of a few kB (takes effect when the file is created).
             connection.execute("PRAGMA page_size = 16384")
             for statement in _SCHEMA:
                 connection.execute(statement)
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-        finally:
+            connection.execute("BEGIN")
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
             connection.close()
+            draft.unlink(missing_ok=True)
+            raise
+        connection.close()
+        descriptor = os.open(draft, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        draft.replace(path)
+        fsync_dir(path.parent)
 
     def apply(
         self, dataset: Dataset, month: date, table: pa.Table, before: str, after: str
@@ -303,14 +323,17 @@ class ServingIndex:
         they touch and move the token from ``before`` to ``after``, in one transaction (no
         unit is read or rewritten). False, with nothing written, when the stored token is not
         ``before``: the caller rebuilds."""
-        with self._writer(month) as connection:
-            if _stored_token(connection) != before:
-                return False
-            if table.num_rows:
-                groups = group(dataset, table, ordered=True)  # the store sorted it
-                self._write(connection, dataset, month, groups, _next_segment(connection))
-                self._summarise(connection, dataset, month, groups, fold=True)
-            _set_token(connection, after)
+        try:
+            with self._writer(month) as connection:
+                if _stored_token(connection) != before:
+                    raise _StaleError
+                if table.num_rows:
+                    groups = group(dataset, table, ordered=True)  # the store sorted it
+                    self._write(connection, dataset, month, groups, _next_segment(connection))
+                    self._summarise(connection, dataset, month, groups, fold=True)
+                _set_token(connection, after)
+        except _StaleError:
+            return False
         return True
 
     def replace(
@@ -318,11 +341,14 @@ class ServingIndex:
     ) -> bool:
         """Replace the dataset's units with ``table`` (all its rows; compaction): one segment
         per bucket again. False, with nothing written, when the units are stale."""
-        with self._writer(month) as connection:
-            if _stored_token(connection) != before:
-                return False
-            self._replace(connection, dataset, month, table)
-            _set_token(connection, after)
+        try:
+            with self._writer(month) as connection:
+                if _stored_token(connection) != before:
+                    raise _StaleError
+                self._replace(connection, dataset, month, table)
+                _set_token(connection, after)
+        except _StaleError:
+            return False
         return True
 
     def rebuild(self, month: date, tables: Mapping[Dataset, pa.Table], token: str) -> None:
