@@ -90,8 +90,11 @@ def decode_rows(
     schema, plan = _plan(dataset, tuple(columns))
     arrays: list[pa.Array] = []
     for position, kind in plan:
-        if position < 0:
-            arrays.append(pa.repeat(pa.scalar(ean, pa.string()), count))
+        if position < 0:  # the EAN on every row, built from buffers (pa.repeat costs more)
+            text = ean.encode()
+            offsets = np.arange(count + 1, dtype=np.int32) * np.int32(len(text))
+            buffers = [None, pa.py_buffer(offsets), pa.py_buffer(text * count)]
+            arrays.append(pa.Array.from_buffers(pa.string(), count, buffers))
         elif isinstance(kind, pa.Array):  # source or quality: positions in the code list
             raw = pa.py_buffer(fields[position])
             arrays.append(kind.take(pa.Array.from_buffers(pa.uint8(), count, [None, raw])))

@@ -166,7 +166,7 @@ def test_blobs_that_do_not_reflect_the_manifest_are_not_used_and_are_rebuilt(
 
 
 def test_the_index_names_no_ean_and_a_moved_or_altered_unit_is_refused(
-    service: ReadingsService, tmp_path: Path
+    service: ReadingsService, tmp_path: Path, keys: FakeDataKeyService
 ) -> None:
     fill(service)
     path = tmp_path / "readings" / "2026-01" / SERVING
@@ -195,8 +195,11 @@ def test_the_index_names_no_ean_and_a_moved_or_altered_unit_is_refused(
         ).fetchone()
         flipped = bytes([sealed[0] ^ 1]) + sealed[1:]
         connection.execute("UPDATE units SET sealed = ? WHERE dataset = 'interval'", (flipped,))
+    # A reader that opened the file before it was replaced keeps reading that file (same
+    # token, so the same content); a new reader sees the replacement.
+    fresh = make_service(tmp_path / "readings", keys)
     with pytest.raises(SealedDataRejectedError):
-        service.intervals(E2, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+        fresh.intervals(E2, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
     service.rebuild_serving()
     both_paths_agree(service, [E1, E2, G1])
 
@@ -206,8 +209,13 @@ def test_units_swapped_between_buckets_segments_or_months_do_not_open(tmp_path: 
     facts = StaticConnectionFacts(
         [ConnectionFact(e, Product.ELECTRICITY, 3000.0, capacity_amps=25) for e in eans]
     )
-    store = EncryptedMonthStore(tmp_path / "readings", FakeDataKeyService())
-    service = ReadingsService(store, facts, lambda: datetime(2026, 3, 1, tzinfo=UTC))
+    keys = FakeDataKeyService()
+
+    def new_service() -> ReadingsService:  # a reader of its own: sees the file as it is now
+        store = EncryptedMonthStore(tmp_path / "readings", keys)
+        return ReadingsService(store, facts, lambda: datetime(2026, 3, 1, tzinfo=UTC))
+
+    service = new_service()
     for offset in (0, 1):
         service.add_electricity_daily(
             [
@@ -231,9 +239,10 @@ def test_units_swapped_between_buckets_segments_or_months_do_not_open(tmp_path: 
 
     def refused_somewhere() -> bool:
         refused = False
+        reader = new_service()
         for ean in eans:
             try:
-                service.daily(Dataset.ELECTRICITY_DAILY, ean, *FAR)
+                reader.daily(Dataset.ELECTRICITY_DAILY, ean, *FAR)
             except SealedDataRejectedError:
                 refused = True
         return refused

@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from meterkast.kernel.errors import DomainError
+from meterkast.keys.api import SealedDataRejectedError
 from meterkast.readings.adapters.parquet_files import fsync_dir
 from meterkast.readings.blobs import SUMMARY, Groups, group, last_rows, merge_last
 from meterkast.readings.bucket_codec import decode_summary, encode_buckets, encode_summary
@@ -204,34 +205,42 @@ class ServingIndex:
         pairs, every segment (decode with :func:`meterkast.readings.bucket_codec.decode_rows`),
         and the months whose units do not reflect the manifest whose digest is the token
         (the caller reads their files)."""
-        stale: list[date] = []
-        found: list[tuple[date, str, sqlite3.Connection, threading.Lock]] = []
-        for month, token in months:
+        try:
+            return self._find(dataset, ean, months)
+        except SealedDataRejectedError:
+            # A file this process still holds may have been replaced since (a repair after
+            # damage keeps the token): ask the current files once more.
+            if not self._refresh([month for month, _ in months]):
+                raise
+            return self._find(dataset, ean, months)
+
+    def _refresh(self, months: Sequence[date]) -> bool:
+        """Reopen the months' files that were replaced; whether any was."""
+        replaced = False
+        for month in months:
+            cached = self._readers.get(month)
             reader = self._reader(month)
-            if reader is None:
-                stale.append(month)
-            else:
-                found.append((month, token, *reader))
-        if not found:
-            return [], stale
-        key_ids = [_key_id(month) for month, _, _, _ in found]
+            replaced |= cached is not None and (reader is None or reader[0] is not cached[1])
+        return replaced
+
+    def _find(
+        self, dataset: Dataset, ean: str, months: Sequence[tuple[date, str]]
+    ) -> tuple[list[bytes], list[date]]:
+        if not months:
+            return [], []
+        key_ids = [_key_id(month) for month, _ in months]
         message = prf_message(dataset, ean)
         try:
             numbers = self._keys.data_key_prf_each(key_ids, [message] * len(key_ids))
         except DomainError as error:
-            raise self._failed([m for m, _, _, _ in found], error) from None
+            raise self._failed([month for month, _ in months], error) from None
+        stale: list[date] = []
         ids: list[str] = []
         sealed: list[bytes] = []
         associated: list[bytes] = []
-        for (month, token, connection, lock), key_id, number in zip(
-            found, key_ids, numbers, strict=True
-        ):
-            try:
-                with lock:
-                    rows = connection.execute(_READ, (dataset.value, number)).fetchall()
-            except sqlite3.OperationalError:  # a file of an older format, or being created
-                rows = []
-            if not rows or rows[0][0] != token:
+        for (month, token), key_id, number in zip(months, key_ids, numbers, strict=True):
+            rows = self._units(month, token, (dataset.value, number))
+            if rows is None:
                 stale.append(month)
                 continue
             for _, bucket, segment, unit in rows:
@@ -244,7 +253,28 @@ class ServingIndex:
         try:
             return self._keys.data_key_open_each(ids, sealed, associated), stale
         except DomainError as error:
-            raise self._failed(sorted({m for m, _, _, _ in found}), error) from None
+            raise self._failed([month for month, _ in months], error) from None
+
+    def _units(
+        self, month: date, token: str, parameters: tuple[str, int]
+    ) -> list[tuple[str, int, int, bytes | None]] | None:
+        """The bucket's units (every segment) when the month's file reflects ``token``.
+
+        The cached connection is asked first, without looking at the file system: a serving
+        file never changes in place, so an answer whose token matches is the state of that
+        manifest whether or not the file was replaced since. Only a mismatch (or no cached
+        connection) checks for a newer file and asks again.
+        """
+        cached = self._readers.get(month)
+        if cached is not None:
+            rows = _query(cached[1], cached[2], parameters)
+            if rows and rows[0][0] == token:
+                return rows
+        reader = self._reader(month)
+        if reader is None or (cached is not None and reader[0] is cached[1]):
+            return None
+        rows = _query(reader[0], reader[1], parameters)
+        return rows if rows and rows[0][0] == token else None
 
     def last_rows(self, dataset: Dataset, month: date, token: str) -> np.ndarray | None:
         """The month's last row per connection (:data:`meterkast.readings.blobs.SUMMARY`), or
@@ -454,6 +484,19 @@ class ServingIndex:
         if cached is not None:
             with cached[2]:
                 cached[1].close()
+
+
+def _query(
+    connection: sqlite3.Connection, lock: threading.Lock, parameters: tuple[str, int]
+) -> list[tuple[str, int, int, bytes | None]]:
+    try:
+        with lock:
+            rows: list[tuple[str, int, int, bytes | None]] = connection.execute(
+                _READ, parameters
+            ).fetchall()
+    except sqlite3.OperationalError:  # a file of an older format
+        return []
+    return rows
 
 
 def _next_segment(connection: sqlite3.Connection) -> int:
