@@ -103,7 +103,7 @@ class DerivedKeys:
         if not messages:
             return []
         size = len(messages[0])
-        if size > PRF_BLOCK or set(map(len, messages)) != {size}:
+        if size > PRF_BLOCK or (len(messages) > 1 and set(map(len, messages)) != {size}):
             raise InvalidValueError("PRF messages must share one length of at most 16 bytes")
         pad = bytes(PRF_BLOCK - size)
         blocks = pad.join(messages) + pad
@@ -133,24 +133,20 @@ def by_key(
     items: Sequence[Sequence[bytes]],
     operation: Callable[..., list[T]],
 ) -> list[T]:
-    """Apply ``operation`` to runs of items that share a key id: one derived-key lookup and
-    one batch per run (an intake: one run of 100,000; a 24-month read: 24 runs of one)."""
-    for column in items:
-        if len(column) != len(key_ids):
-            raise InvalidValueError("one key id per item")
+    """Apply ``operation`` (a :class:`DerivedKeys` batch method) per key: all items in one
+    batch when they share one key id (an intake: 100,000 items), otherwise item by item (a
+    read across 24 months: one item per month key)."""
     n = len(key_ids)
-    if n and list(key_ids).count(key_ids[0]) == n:  # the usual intake: one key (a C loop)
+    for column in items:
+        if len(column) != n:
+            raise InvalidValueError("one key id per item")
+    if n == 0:
+        return []
+    if key_ids.count(key_ids[0]) == n:  # the usual intake: one key (counted in C)
         return operation(derived(key_ids[0]), *items)
     out: list[T] = []
-    start = 0
-    while start < n:
-        key_id = key_ids[start]
-        end = start + 1
-        while end < n and key_ids[end] == key_id:
-            end += 1
-        keys = derived(key_id)
-        out.extend(operation(keys, *(column[start:end] for column in items)))
-        start = end
+    for i, key_id in enumerate(key_ids):  # a read across months: one item per key
+        out += operation(derived(key_id), *[column[i : i + 1] for column in items])
     return out
 
 
@@ -208,8 +204,7 @@ class DataKeys:
         return unwrap_key(self._key(key_id), wrapped)
 
     def _derived_keys(self, key_id: str) -> DerivedKeys:
-        with self._lock:
-            derived = self._derived.get(key_id)
+        derived = self._derived.get(key_id)  # one dict read: atomic, no lock needed
         if derived is None:
             derived = DerivedKeys(self._key(key_id))
             with self._lock:
