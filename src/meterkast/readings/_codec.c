@@ -83,6 +83,57 @@ static inline int64_t column_get(const Column *c, Py_ssize_t i) {
     }
 }
 
+/* One field of one connection: the smallest step and the byte width of (step - smallest).
+   The item size is switched on outside the loop so each loop is a plain typed scan. */
+#define STEP_RANGE(T)                                                                       \
+    do {                                                                                    \
+        const T *v = (const T *)c->data;                                                    \
+        uint64_t prev = (uint64_t)(int64_t)v[s];                                            \
+        for (Py_ssize_t r = s + 1; r < e; r++) {                                            \
+            uint64_t x = (uint64_t)(int64_t)v[r];                                           \
+            int64_t step = (int64_t)(x - prev);                                             \
+            if (r == s + 1 || step < lo) lo = step;                                         \
+            if (r == s + 1 || step > hi) hi = step;                                         \
+            prev = x;                                                                       \
+        }                                                                                   \
+    } while (0)
+
+static int field_width(const Column *c, Py_ssize_t s, Py_ssize_t e, int64_t *base) {
+    int64_t lo = 0, hi = 0;
+    switch (c->itemsize) {
+    case 1: STEP_RANGE(uint8_t); break;
+    case 2: STEP_RANGE(int16_t); break;
+    case 4: STEP_RANGE(int32_t); break;
+    default: STEP_RANGE(int64_t);
+    }
+    *base = lo;
+    return width_of((uint64_t)hi - (uint64_t)lo);
+}
+
+#define WRITE_STEPS(T)                                                                      \
+    do {                                                                                    \
+        const T *v = (const T *)c->data;                                                    \
+        uint64_t prev = (uint64_t)(int64_t)v[s];                                            \
+        for (Py_ssize_t r = s + 1; r < e; r++) {                                            \
+            uint64_t x = (uint64_t)(int64_t)v[r];                                           \
+            uint64_t u = x - prev - lo;                                                     \
+            for (int q = 0; q < w; q++) p[q] = (uint8_t)(u >> (8 * q));                     \
+            p += w;                                                                         \
+            prev = x;                                                                       \
+        }                                                                                   \
+    } while (0)
+
+static uint8_t *write_steps(uint8_t *p, const Column *c, Py_ssize_t s, Py_ssize_t e, int w,
+                            uint64_t lo) {
+    switch (c->itemsize) {
+    case 1: WRITE_STEPS(uint8_t); break;
+    case 2: WRITE_STEPS(int16_t); break;
+    case 4: WRITE_STEPS(int32_t); break;
+    default: WRITE_STEPS(int64_t);
+    }
+    return p;
+}
+
 /* -- encode ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -210,16 +261,8 @@ static PyObject *encode(PyObject *self, PyObject *args) {
         size_t size = varint_len(len) + len + varint_len((uint64_t)n);
         for (int j = 0; j < k && n > 0; j++) {
             const Column *c = &cols[j];
-            int64_t lo = 0, hi = 0;
-            int64_t prev = column_get(c, s);
-            for (Py_ssize_t r = s + 1; r < e; r++) {
-                int64_t v = column_get(c, r);
-                int64_t step = (int64_t)((uint64_t)v - (uint64_t)prev);
-                if (r == s + 1 || step < lo) lo = step;
-                if (r == s + 1 || step > hi) hi = step;
-                prev = v;
-            }
-            int w = width_of((uint64_t)hi - (uint64_t)lo);
+            int64_t lo;
+            int w = field_width(c, s, e, &lo);
             base[i * k + j] = lo;
             width[i * k + j] = (uint8_t)w;
             size += 1 + varint_len(zigzag(column_get(c, s))) + varint_len(zigzag(lo)) +
@@ -290,16 +333,7 @@ static PyObject *encode(PyObject *self, PyObject *args) {
                 }
                 for (int j = 0; j < k; j++) {
                     int w = width[i * k + j];
-                    if (!w) continue;
-                    uint64_t lo = (uint64_t)base[i * k + j];
-                    uint64_t prev = (uint64_t)column_get(&cols[j], s);
-                    for (Py_ssize_t r = s + 1; r < e; r++) {
-                        uint64_t v = (uint64_t)column_get(&cols[j], r);
-                        uint64_t u = v - prev - lo;
-                        for (int q = 0; q < w; q++) p[q] = (uint8_t)(u >> (8 * q));
-                        p += w;
-                        prev = v;
-                    }
+                    if (w) p = write_steps(p, &cols[j], s, e, w, (uint64_t)base[i * k + j]);
                 }
             }
         }
@@ -559,7 +593,81 @@ done:
     return result;
 }
 
+/* -- code positions --------------------------------------------------------------------- */
+
+PyDoc_STRVAR(positions_doc,
+"positions(offsets, data, codes) -> bytes\n\n"
+"The position in `codes` (a list of at most 255 bytes objects) of each string of an Arrow\n"
+"string array given as its int32 `offsets` (n + 1, starting anywhere) and `data`: one byte\n"
+"per string. ValueError for a string that is not in `codes`. (A linear scan: the code lists\n"
+"are a handful of short words, hashing millions of strings costs ten times more.)");
+
+static PyObject *positions(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer offsets_view, data_view;
+    PyObject *codes;
+    if (!PyArg_ParseTuple(args, "y*y*O!", &offsets_view, &data_view, &PyList_Type, &codes))
+        return NULL;
+    PyObject *result = NULL;
+    const char *words[255];
+    Py_ssize_t lengths[255];
+    Py_ssize_t k = PyList_GET_SIZE(codes);
+    Py_ssize_t n = offsets_view.len / 4 - 1;
+    const int32_t *offsets = offsets_view.buf;
+    const char *data = data_view.buf;
+    if (k > 255 || offsets_view.len % 4 || n < 0) {
+        PyErr_SetString(PyExc_ValueError, "bad offsets or too many codes");
+        goto done;
+    }
+    for (Py_ssize_t c = 0; c < k; c++) {
+        PyObject *item = PyList_GET_ITEM(codes, c);
+        if (!PyBytes_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "codes must be bytes");
+            goto done;
+        }
+        words[c] = PyBytes_AS_STRING(item);
+        lengths[c] = PyBytes_GET_SIZE(item);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (offsets[i + 1] < offsets[i] || offsets[i] < 0 || offsets[i + 1] > data_view.len) {
+            PyErr_SetString(PyExc_ValueError, "offsets out of range");
+            goto done;
+        }
+    }
+    result = PyBytes_FromStringAndSize(NULL, n);
+    if (!result) goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    Py_ssize_t unknown = -1;
+    Py_BEGIN_ALLOW_THREADS
+    int last = 0;
+    for (Py_ssize_t i = 0; i < n && unknown < 0; i++) {
+        const char *word = data + offsets[i];
+        Py_ssize_t length = offsets[i + 1] - offsets[i];
+        /* Runs of one code are the rule: try the previous row's code first. */
+        if (k && length == lengths[last] && memcmp(word, words[last], (size_t)length) == 0) {
+            out[i] = (uint8_t)last;
+            continue;
+        }
+        int c = 0;
+        while (c < k && !(length == lengths[c] && memcmp(word, words[c], (size_t)length) == 0))
+            c++;
+        if (c == k) unknown = i;
+        else out[i] = (uint8_t)(last = c);
+    }
+    Py_END_ALLOW_THREADS
+    if (unknown >= 0) {
+        Py_CLEAR(result);
+        PyErr_Format(PyExc_ValueError, "unknown code at row %zd", unknown);
+    }
+
+done:
+    PyBuffer_Release(&offsets_view);
+    PyBuffer_Release(&data_view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"positions", positions, METH_VARARGS, positions_doc},
     {"encode", encode, METH_VARARGS, encode_doc},
     {"decode", decode, METH_VARARGS, decode_doc},
     {NULL, NULL, 0, NULL},
