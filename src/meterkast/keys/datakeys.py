@@ -1,8 +1,9 @@
 """Data keys of the readings store (one per month), destroyed when the month is purged.
 
 The Parquet writer's KMS client wraps each file's data-encryption key under one of these.
-The readings store's serving blobs are sealed (AES-GCM) and indexed (HMAC tags) with keys
-derived from the same data key, inside this package. Destroying a data key removes its wrapped
+The readings store's serving units are sealed (AES-GCM) and placed in buckets (an AES-based
+PRF; keyed BLAKE2b tags for older callers) with keys derived from the same data key, inside
+this package. Destroying a data key removes its wrapped
 copy from the database (SQLite: secure_delete) and, with its derived keys, from this process's
 cache, so nothing encrypted or tagged under it can be read or recomputed again.
 """

@@ -181,7 +181,8 @@ class ReadingsService:
 
         ``columns`` narrows what is returned; ``ean``, ``day`` and ``version`` are always
         included. The default latest view leaves out only the intake time. Reads come from the
-        serving blobs (one per month); ``serving=False`` reads the Parquet files instead (the
+        serving units (the connection's bucket in each month, decoded in one call, window and
+        latest version applied there); ``serving=False`` reads the Parquet files instead (the
         same answer, slower: for checks and diagnosis).
         """
         months = [m for m in self._store.months() if first_of_month(first) <= m <= last]

@@ -237,3 +237,19 @@ def test_prf_messages_are_the_same_one_by_one_and_vectorised() -> None:
         assert prf_messages(dataset, pa.array(odd)) == [prf_message(dataset, e) for e in odd]
     messages = {prf_message(d, e) for d in Dataset for e in [*eans, "x"]}
     assert len(messages) == 12 and {len(m) for m in messages} == {16}
+
+
+def test_code_positions_are_found_and_unknown_or_broken_input_refused() -> None:
+    words = [b"corrected", b"estimated", b"measured"]
+    column = pa.array(["measured", "measured", "estimated", "corrected", "measured"])
+    sliced = column.slice(1)  # an array that starts inside its buffers
+    offsets = np.frombuffer(sliced.buffers()[1], np.int32)[1:6]
+    found = _codec.positions(offsets, sliced.buffers()[2], words)
+    assert list(found) == [2, 1, 0, 2]
+    with pytest.raises(ValueError, match="unknown code at row 0"):
+        _codec.positions(offsets, sliced.buffers()[2], words[:2])
+    with pytest.raises(ValueError, match="out of range"):
+        _codec.positions(np.array([0, 99], np.int32), b"measured", words)
+    with pytest.raises(ValueError, match="out of range"):
+        _codec.positions(np.array([5, 2], np.int32), b"measured", words)
+    assert _codec.positions(np.array([0], np.int32), b"", words) == b""

@@ -7,9 +7,10 @@ orphan of an interrupted write: readers ignore it and the next writer removes it
 
 Each month is encrypted with its own data key (``readings-YYYY-MM`` in the data-key service);
 footers are encrypted too, so even the EAN statistics are unreadable without the key. Beside the
-files, each month's serving index (:mod:`.serving`) holds one sealed blob per connection for
-one-EAN reads; it is updated before the manifest names the new file and carries the manifest's
-digest, so a reader can always tell whether the blobs reflect the files it would read.
+files, each month's serving index (:mod:`.serving`) holds the rows again in sealed buckets of
+about 16 connections for one-EAN reads; it is updated before the manifest names the new file
+and carries the manifest's digest, so a reader can always tell whether the serving units
+reflect the files it would read.
 """
 
 from __future__ import annotations
@@ -218,8 +219,8 @@ class EncryptedMonthStore:
         manifest = {k: list(v) for k, v in old.items()}
         manifest.setdefault(dataset.value, []).append(name)
         # The Parquet file (PyArrow releases the GIL) is written on a second thread while this
-        # one builds and commits the serving blobs; the manifest is committed only after both.
-        # Blobs committed for a file that then failed name a manifest that never comes: the
+        # one builds and commits the serving units; the manifest is committed only after both.
+        # Units committed for a file that then failed name a manifest that never comes: the
         # month is stale and rebuilt from its files, as after a crash between the commits.
         self._prepare(month)
         with ThreadPoolExecutor(1, thread_name_prefix="parquet-write") as pool:
@@ -257,7 +258,7 @@ class EncryptedMonthStore:
             path.unlink(missing_ok=True)
 
     def rebuild_serving(self, month: date) -> None:
-        """Rewrite the month's serving blobs from its committed Parquet files (inside writing())."""
+        """Rewrite the month's serving units from its committed Parquet files (inside writing())."""
         tables = {dataset: self.read_month(dataset, month) for dataset in Dataset}
         self.serving.rebuild(month, tables, self.token(month))
 
@@ -269,7 +270,7 @@ class EncryptedMonthStore:
         return self.serving.token(month) == self.token(month)
 
     def repair_serving(self, months: Sequence[date]) -> list[date]:
-        """Rebuild the serving blobs of those stored ``months`` that do not reflect their
+        """Rebuild the serving units of those stored ``months`` that do not reflect their
         manifest (a crash between the two commits; a month older than the serving layout)."""
         stored = set(self.months())
         stale = [m for m in months if m in stored and not self.serving_is_current(m)]

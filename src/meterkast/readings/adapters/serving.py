@@ -133,9 +133,9 @@ def _summary_associated(dataset: Dataset, month: date) -> bytes:
 
 
 def bucket_count(connections: int) -> int:
-    """A power of two giving about CONNECTIONS_PER_BUCKET connections per bucket."""
-    wanted = max(1, -(-connections // CONNECTIONS_PER_BUCKET))
-    return 1 << (wanted - 1).bit_length()
+    """Buckets for about CONNECTIONS_PER_BUCKET connections each (PRF values are uniform, so
+    any count spreads them evenly)."""
+    return max(1, -(-connections // CONNECTIONS_PER_BUCKET))
 
 
 class _StaleError(Exception):
