@@ -133,11 +133,11 @@ def _index_lookup(folder: Path, sizes: list[int]) -> tuple[float, float]:
         )
         connection.execute("COMMIT")
         connection.close()
-        connection = sqlite3.connect(path, isolation_level=None)
+        connection = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)  # as the store
         latencies = []
         for number in rng.integers(0, 2**62, SAMPLES * 5).tolist():
             t0 = time.perf_counter()
-            connection.execute(READ, ("electricity_daily", number)).fetchall()
+            connection.execute(READ, ("electricity_daily", number % count)).fetchall()
             latencies.append(time.perf_counter() - t0)
         connection.close()
         path.unlink()

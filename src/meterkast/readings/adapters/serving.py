@@ -21,6 +21,13 @@ the manifest itself is committed. A reader uses the units only when the token eq
 of the manifest it sees; otherwise (a crash between the two commits, a month written before
 this layout or format existed) it reads the Parquet files, and the next writer rebuilds the
 month. The format is part of the token, so serving files of an older format are stale.
+
+A serving file never changes in place: a writer builds the next version as a copy (a draft
+without journal), syncs it and renames it over the file. Readers therefore open it immutable
+(no locks or journal checks per statement) and read its token and bucket counts once; token
+and units of one open file always come from one snapshot. A reader whose cached file's token
+matches the manifest uses it without looking at the file system; a mismatch, or a unit that
+fails authentication (a repair keeps the token), makes it look for a replaced file.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -61,18 +69,10 @@ _SCHEMA = (
     " segment INTEGER NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (dataset, bucket, segment))",
     "CREATE TABLE IF NOT EXISTS summary (dataset TEXT PRIMARY KEY, sealed BLOB NOT NULL)",
 )
-# One statement each, so the token and what it vouches for come from one snapshot of the file.
-# The bucket is the connection's PRF value modulo the dataset's bucket count.
-_READ = (
-    "SELECT m.value, u.bucket, u.segment, u.sealed FROM meta AS m"
-    " LEFT JOIN units AS u ON u.dataset = ?1"
-    " AND u.bucket = ?2 % (SELECT count FROM buckets WHERE dataset = ?1)"
-    " WHERE m.key = 'token'"
-)
-_READ_SUMMARY = (
-    "SELECT m.value, s.sealed FROM meta AS m"
-    " LEFT JOIN summary AS s ON s.dataset = ? WHERE m.key = 'token'"
-)
+# A serving file never changes once in place (see ServingIndex._writer): its token, bucket
+# counts and units, read by separate statements, always come from one snapshot.
+_READ = "SELECT segment, sealed FROM units WHERE dataset = ? AND bucket = ?"
+_READ_SUMMARY = "SELECT sealed FROM summary WHERE dataset = ?"
 
 
 # The serving format's version is part of the token: serving files of an older format are
@@ -150,13 +150,41 @@ def _connect_reader(path: Path) -> sqlite3.Connection:
     )
 
 
+@dataclass(slots=True)
+class _Reader:
+    """An open serving file (immutable, see ``ServingIndex._writer``) and what it holds that a
+    read needs first: its token and each dataset's bucket count, read once when opened (the
+    file cannot change, so they stay its snapshot's values)."""
+
+    inode: int
+    connection: sqlite3.Connection
+    lock: threading.Lock
+    token: str | None
+    buckets: dict[str, int]
+
+    @classmethod
+    def open(cls, path: Path, inode: int) -> _Reader:
+        connection = _connect_reader(path)
+        try:
+            row = connection.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
+            counts = dict(connection.execute("SELECT dataset, count FROM buckets").fetchall())
+        except sqlite3.OperationalError:  # a file of an older format (or no file yet)
+            row, counts = None, {}
+        token = None if row is None else str(row[0])
+        return cls(inode, connection, threading.Lock(), token, counts)
+
+    def close(self) -> None:
+        with self.lock:
+            self.connection.close()
+
+
 class ServingIndex:
     """Per-month serving units; writes happen inside the store's single-writer lock."""
 
     def __init__(self, root: Path, keys: DataKeyService) -> None:
         self.root = root
         self._keys = keys
-        self._readers: dict[date, tuple[int, sqlite3.Connection, threading.Lock]] = {}
+        self._readers: dict[date, _Reader] = {}
         self._paths: dict[date, str] = {}
         self._guard = threading.Lock()
 
@@ -172,8 +200,8 @@ class ServingIndex:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _reader(self, month: date) -> tuple[sqlite3.Connection, threading.Lock] | None:
-        """The month's cached read connection, reopened when the file was replaced."""
+    def _reader(self, month: date) -> _Reader | None:
+        """The month's cached reader, reopened when the file was replaced."""
         path = self._path_text(month)
         try:
             inode = os.stat(path).st_ino  # noqa: PTH116  # a str: no Path parsing per read
@@ -182,14 +210,12 @@ class ServingIndex:
             return None
         with self._guard:
             cached = self._readers.get(month)
-            if cached is not None and cached[0] == inode:
-                return cached[1], cached[2]
+            if cached is not None and cached.inode == inode:
+                return cached
             if cached is not None:
-                with cached[2]:
-                    cached[1].close()
-            connection, lock = _connect_reader(Path(path)), threading.Lock()
-            self._readers[month] = (inode, connection, lock)
-            return connection, lock
+                cached.close()
+            reader = self._readers[month] = _Reader.open(Path(path), inode)
+            return reader
 
     def _failed(self, months: Sequence[date], error: DomainError) -> DomainError:
         """Name the real cause when a month key is gone (destroyed by retention)."""
@@ -220,7 +246,7 @@ class ServingIndex:
         for month in months:
             cached = self._readers.get(month)
             reader = self._reader(month)
-            replaced |= cached is not None and (reader is None or reader[0] is not cached[1])
+            replaced |= cached is not None and reader is not cached
         return replaced
 
     def _find(
@@ -239,15 +265,20 @@ class ServingIndex:
         sealed: list[bytes] = []
         associated: list[bytes] = []
         for (month, token), key_id, number in zip(months, key_ids, numbers, strict=True):
-            rows = self._units(month, token, (dataset.value, number))
-            if rows is None:
+            reader = self._current(month, token)
+            if reader is None:
                 stale.append(month)
                 continue
-            for _, bucket, segment, unit in rows:
-                if unit is not None:
-                    ids.append(key_id)
-                    sealed.append(unit)
-                    associated.append(_associated(dataset, month, bucket, segment))
+            count = reader.buckets.get(dataset.value)
+            if count is None:  # no rows of this dataset in the month
+                continue
+            bucket = number % count
+            with reader.lock:
+                rows = reader.connection.execute(_READ, (dataset.value, bucket)).fetchall()
+            for segment, unit in rows:
+                ids.append(key_id)
+                sealed.append(unit)
+                associated.append(_associated(dataset, month, bucket, segment))
         if not sealed:
             return [], stale
         try:
@@ -255,45 +286,35 @@ class ServingIndex:
         except DomainError as error:
             raise self._failed([month for month, _ in months], error) from None
 
-    def _units(
-        self, month: date, token: str, parameters: tuple[str, int]
-    ) -> list[tuple[str, int, int, bytes | None]] | None:
-        """The bucket's units (every segment) when the month's file reflects ``token``.
+    def _current(self, month: date, token: str) -> _Reader | None:
+        """The month's reader when its file reflects ``token``, else None.
 
-        The cached connection is asked first, without looking at the file system: a serving
-        file never changes in place, so an answer whose token matches is the state of that
-        manifest whether or not the file was replaced since. Only a mismatch (or no cached
-        connection) checks for a newer file and asks again.
+        The cached reader is asked first, without looking at the file system: a serving file
+        never changes in place, so a reader whose token matches holds the state of that
+        manifest whether or not the file was replaced since. Only a mismatch (or no reader
+        yet) checks for a newer file.
         """
         cached = self._readers.get(month)
-        if cached is not None:
-            rows = _query(cached[1], cached[2], parameters)
-            if rows and rows[0][0] == token:
-                return rows
+        if cached is not None and cached.token == token:
+            return cached
         reader = self._reader(month)
-        if reader is None or (cached is not None and reader[0] is cached[1]):
-            return None
-        rows = _query(reader[0], reader[1], parameters)
-        return rows if rows and rows[0][0] == token else None
+        return reader if reader is not None and reader.token == token else None
 
     def last_rows(self, dataset: Dataset, month: date, token: str) -> np.ndarray | None:
         """The month's last row per connection (:data:`meterkast.readings.blobs.SUMMARY`), or
         None when the units do not reflect ``token`` or the month has no usable summary."""
         reader = self._reader(month)
-        if reader is None or dataset not in SUMMARY:
+        if reader is None or dataset not in SUMMARY or reader.token != token:
             return None
-        connection, lock = reader
-        with lock:
-            row = connection.execute(_READ_SUMMARY, (dataset.value,)).fetchone()
-        if row is None or row[0] != token:
-            return None
-        if row[1] is None:  # no rows of this dataset in the month
+        with reader.lock:
+            row = reader.connection.execute(_READ_SUMMARY, (dataset.value,)).fetchone()
+        if row is None:  # no rows of this dataset in the month
             return np.empty(0, dtype=SUMMARY[dataset])
-        if row[1] == b"":  # unknown (see _summarise)
+        if row[0] == b"":  # unknown (see _summarise)
             return None
         try:
             (plain,) = self._keys.data_key_open(
-                _key_id(month), [row[1]], [_summary_associated(dataset, month)]
+                _key_id(month), [row[0]], [_summary_associated(dataset, month)]
             )
         except DomainError as error:
             raise self._failed([month], error) from None
@@ -301,12 +322,7 @@ class ServingIndex:
 
     def token(self, month: date) -> str | None:
         reader = self._reader(month)
-        if reader is None:
-            return None
-        connection, lock = reader
-        with lock:
-            row = connection.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
-        return None if row is None else str(row[0])
+        return None if reader is None else reader.token
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -482,21 +498,7 @@ class ServingIndex:
         with self._guard:
             cached = self._readers.pop(month, None)
         if cached is not None:
-            with cached[2]:
-                cached[1].close()
-
-
-def _query(
-    connection: sqlite3.Connection, lock: threading.Lock, parameters: tuple[str, int]
-) -> list[tuple[str, int, int, bytes | None]]:
-    try:
-        with lock:
-            rows: list[tuple[str, int, int, bytes | None]] = connection.execute(
-                _READ, parameters
-            ).fetchall()
-    except sqlite3.OperationalError:  # a file of an older format
-        return []
-    return rows
+            cached.close()
 
 
 def _next_segment(connection: sqlite3.Connection) -> int:
