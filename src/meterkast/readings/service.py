@@ -17,6 +17,7 @@ from meterkast.readings.adapters.parquet import EncryptedMonthStore
 from meterkast.readings.anchors import Anchors, from_summaries
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
 from meterkast.readings.columns import DailyColumns, concat, sorted_unique
+from meterkast.readings.fastpath import decide_batch
 from meterkast.readings.frames import (
     REGISTERS,
     electricity_table,
@@ -30,7 +31,7 @@ from meterkast.readings.frames import (
 from meterkast.readings.intervals import decide_intervals, interval_table
 from meterkast.readings.ports import ConnectionFacts
 from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
-from meterkast.readings.validation import NEW, REJECTED, decide
+from meterkast.readings.validation import NEW, REJECTED
 
 # How far back intake looks for a connection's previous reading (beyond the batch's months).
 LOOKBACK_MONTHS = 3
@@ -116,16 +117,16 @@ class ReadingsService:
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
         incoming = to_columns(dataset, table)
         with self._store.writing():
-            eans = [f"{code:018d}" for code in sorted_unique(incoming.ean).tolist()]
+            eans = sorted_unique(incoming.ean)
             months = _months_between(incoming.day.min(), incoming.day.max())
             self._store.repair_serving(months)
             existing = self._stored_for(dataset, incoming, eans, months)
-            facts = self._facts.lookup(eans)
-            decision = decide(
+            decision = decide_batch(
                 PRODUCT[dataset],
                 incoming,
                 existing,
-                facts,
+                eans,
+                self._facts.lookup_columns(eans, PRODUCT[dataset]),
                 EXPORT_ROWS[dataset],
                 REGISTERS[dataset],
             )
@@ -282,12 +283,13 @@ class ReadingsService:
     # -- helpers ----------------------------------------------------------------------------
 
     def _stored_for(
-        self, dataset: Dataset, incoming: DailyColumns, eans: list[str], months: list[date]
+        self, dataset: Dataset, incoming: DailyColumns, eans: np.ndarray, months: list[date]
     ) -> DailyColumns:
         """The stored rows validation compares the batch with (see :mod:`.anchors`)."""
         anchors = self._anchors(dataset, incoming, months)
         if anchors is None:
-            return to_columns(dataset, self._existing(dataset, eans, months))
+            texts = [f"{code:018d}" for code in eans.tolist()]
+            return to_columns(dataset, self._existing(dataset, texts, months))
         if anchors.others.size == 0:
             return anchors.rows
         others = [f"{code:018d}" for code in anchors.others.tolist()]
