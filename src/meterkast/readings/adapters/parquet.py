@@ -20,8 +20,9 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -48,6 +49,21 @@ from meterkast.readings.schema import SCHEMAS, Dataset
 MANIFEST = "manifest.json"
 # Files of a month folder that no manifest lists by design (the serving index and its journal).
 _KEPT = {MANIFEST, SERVING, f"{SERVING}-journal"}
+
+
+@dataclass(frozen=True, eq=False)
+class WrittenAhead:
+    """A file being written (or written) ahead of the decision to commit it."""
+
+    dataset: Dataset
+    month: date
+    table: pa.Table  # as given: append commits the file only for this very table
+    stored: pa.Table  # as written (the store's schema and order)
+    name: str
+    future: Future[None]
+
+    def holds(self, dataset: Dataset, month: date, table: pa.Table) -> bool:
+        return self.dataset is dataset and self.month == month and self.table is table
 
 
 class EncryptedMonthStore:
@@ -193,18 +209,61 @@ class EncryptedMonthStore:
             os.close(fd)
         tmp.replace(folder / name)
 
-    def append(
+    def write_ahead(
         self, dataset: Dataset, month: date, table: pa.Table, *, presorted: bool = False
+    ) -> WrittenAhead:
+        """Start writing ``table`` as a file of ``month`` on a background thread, before it is
+        known whether it will be committed (call inside writing()). :meth:`append` with the
+        handle and the same table commits it; :meth:`discard` removes it. Until the manifest
+        names it, the file is an orphan like any other: invisible, removed by the next purge.
+        """
+        stored = self._stored_form(dataset, table, presorted=presorted)
+        name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
+        self._prepare(month)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="parquet-ahead")
+        try:
+            future = pool.submit(self._write_file, month, stored, name)
+        finally:
+            pool.shutdown(wait=False)
+        return WrittenAhead(dataset, month, table, stored, name, future)
+
+    def discard(self, ahead: WrittenAhead) -> None:
+        """Wait for a written-ahead file and remove it, unless the manifest names it."""
+        ahead.future.exception()  # the outcome no longer matters, only that it is over
+        if ahead.name in self._manifest(ahead.month).get(ahead.dataset.value, []):
+            return  # committed: part of the store now
+        folder = self.root / month_dir_name(ahead.month)
+        for path in (folder / ahead.name, folder / f".tmp-{ahead.name}"):
+            path.unlink(missing_ok=True)
+
+    def _stored_form(self, dataset: Dataset, table: pa.Table, *, presorted: bool) -> pa.Table:
+        table = table.cast(SCHEMAS[dataset])
+        return table if presorted else table.sort_by(sort_keys(dataset))
+
+    def append(
+        self,
+        dataset: Dataset,
+        month: date,
+        table: pa.Table,
+        *,
+        presorted: bool = False,
+        ahead: WrittenAhead | None = None,
     ) -> None:
         """Write ``table`` (rows of this month) as a new committed file; call inside writing().
 
         Rows are stored sorted by EAN so row-group statistics prune one connection's reads;
-        ``presorted`` skips the sort for writers that already produce that order.
+        ``presorted`` skips the sort for writers that already produce that order. A file
+        written ahead (:meth:`write_ahead`) of exactly this table is committed instead of
+        writing it again; any other written-ahead file is discarded.
         """
-        table = table.cast(SCHEMAS[dataset])
-        if not presorted:
-            table = table.sort_by(sort_keys(dataset))
-        name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
+        if ahead is not None and not ahead.holds(dataset, month, table):
+            self.discard(ahead)
+            ahead = None
+        if ahead is not None:
+            table, name = ahead.stored, ahead.name
+        else:
+            table = self._stored_form(dataset, table, presorted=presorted)
+            name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         old = self._manifest(month)
         manifest = {k: list(v) for k, v in old.items()}
         manifest.setdefault(dataset.value, []).append(name)
@@ -214,7 +273,10 @@ class EncryptedMonthStore:
         # month is stale and rebuilt from its files, as after a crash between the commits.
         self._prepare(month)
         with ThreadPoolExecutor(1, thread_name_prefix="parquet-write") as pool:
-            written = pool.submit(self._write_file, month, table, name)
+            if ahead is not None:
+                written = ahead.future
+            else:
+                written = pool.submit(self._write_file, month, table, name)
             try:
                 fresh = self.serving.apply(
                     dataset, month, table, manifest_token(old), manifest_token(manifest)
