@@ -161,7 +161,9 @@ def _profile_intake(root: Path, keys: DataKeyService, batch: pa.Table) -> None:
     wanted = {
         ("validation.py", "decide"): "validation (general)",
         ("fastpath.py", "decide_batch"): "validation",
-        ("parquet.py", "_write_file"): "encrypted Parquet write",
+        ("parquet.py", "_write_file"): "encrypted Parquet write (not ahead)",
+        ("intake.py", "start_write_ahead"): "start of the Parquet write ahead",
+        ("_base.py", "result"): "wait for the Parquet file",
         ("serving.py", "apply"): "serving blobs",
         ("service.py", "_stored_for"): "anchors",
         ("frames.py", "to_columns"): "to numpy",
