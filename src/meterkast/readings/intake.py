@@ -54,8 +54,10 @@ def start_write_ahead(
     """Start writing the batch as stored if every row is accepted, when it is a batch that can
     be written as it comes: one month, rows in (EAN, day) order. None otherwise."""
     n = len(incoming)
-    month = incoming.day.astype("datetime64[M]")
-    if n == 0 or month.min() != month.max() or not in_order(incoming.ean, incoming.day):
+    if n == 0:
+        return None
+    month = np.array([incoming.day.min(), incoming.day.max()]).astype("datetime64[M]")
+    if month[0] != month[1] or not in_order(incoming.ean, incoming.day):
         return None
     rows = accepted_rows(dataset, table, np.arange(n), np.ones(n, dtype=np.int64), now)
     first = month[0].astype("datetime64[D]").item()
