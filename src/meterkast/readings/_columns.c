@@ -115,7 +115,43 @@ done:
     return result;
 }
 
+/* Whether rows are strictly ordered by EAN, then day (both int64 columns). */
+static PyObject *strictly_ordered(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o_ean, *o_day;
+    if (!PyArg_ParseTuple(args, "OO", &o_ean, &o_day)) return NULL;
+    Py_buffer ean, day;
+    if (contiguous(o_ean, &ean, "ean", 0) < 0) return NULL;
+    if (contiguous(o_day, &day, "day", 0) < 0) {
+        PyBuffer_Release(&ean);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (ean.itemsize != 8 || day.itemsize != 8 || ean.len != day.len || ean.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "ean and day must be int64 columns of one length");
+        goto done;
+    }
+    const int64_t *e = ean.buf, *d = day.buf;
+    Py_ssize_t n = ean.len / 8;
+    int ordered = 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (e[i] < e[i - 1] || (e[i] == e[i - 1] && d[i] <= d[i - 1])) {
+            ordered = 0;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = PyBool_FromLong(ordered);
+done:
+    PyBuffer_Release(&ean);
+    PyBuffer_Release(&day);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"strictly_ordered", strictly_ordered, METH_VARARGS,
+     "Whether rows are strictly ordered by EAN, then day (int64 columns)."},
     {"ean_codes", (PyCFunction)(void (*)(void))ean_codes, METH_VARARGS | METH_KEYWORDS,
      "Parse an Arrow string array's 18-digit values into int64 (into `out`)."},
     {NULL, NULL, 0, NULL},

@@ -162,12 +162,12 @@ def test_a_file_written_ahead_but_never_committed_is_an_invisible_orphan(root: P
     store = EncryptedMonthStore(root, keys, row_group_rows=256)
     table = batch_table(days(E1, 2, 3, 11_000))
     with store.writing():  # a crash right after writing ahead: nothing else happens
-        ahead = store.write_ahead(Dataset.ELECTRICITY_DAILY, JANUARY, table, presorted=True)
+        ahead = store.write_ahead(Dataset.ELECTRICITY_DAILY, JANUARY, lambda: table, presorted=True)
         ahead.future.result()
     february = store.write_ahead(
         Dataset.ELECTRICITY_DAILY,
         date(2026, 2, 1),
-        batch_table(days(E1, 40, 2)),
+        lambda: batch_table(days(E1, 40, 2)),
         presorted=True,
     )
     february.future.result()
@@ -190,12 +190,16 @@ def test_append_commits_a_file_written_ahead_only_for_that_very_table(root: Path
     ahead_table = batch_table(days(E1, 0, 2))
     other = batch_table(days(E2, 0, 3))
     with store.writing():
-        ahead = store.write_ahead(Dataset.ELECTRICITY_DAILY, JANUARY, ahead_table, presorted=True)
+        ahead = store.write_ahead(
+            Dataset.ELECTRICITY_DAILY, JANUARY, lambda: ahead_table, presorted=True
+        )
         store.append(Dataset.ELECTRICITY_DAILY, JANUARY, other, ahead=ahead)
         assert ahead.name not in committed(store)
         assert parquet_files(root) == committed(store)
         assert store.read_month(Dataset.ELECTRICITY_DAILY, JANUARY).num_rows == 3
-        again = store.write_ahead(Dataset.ELECTRICITY_DAILY, JANUARY, ahead_table, presorted=True)
+        again = store.write_ahead(
+            Dataset.ELECTRICITY_DAILY, JANUARY, lambda: ahead_table, presorted=True
+        )
         store.append(Dataset.ELECTRICITY_DAILY, JANUARY, ahead_table, ahead=again)
         assert again.name in committed(store)
         store.discard(again)  # too late: it is part of the store

@@ -19,7 +19,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,13 +57,27 @@ class WrittenAhead:
 
     dataset: Dataset
     month: date
-    table: pa.Table  # as given: append commits the file only for this very table
-    stored: pa.Table  # as written (the store's schema and order)
     name: str
-    future: Future[None]
+    built: Future[tuple[pa.Table, pa.Table]]  # the table as built, and as written
+    future: Future[None]  # the file written
+
+    @property
+    def table(self) -> pa.Table:
+        """The table as built: append commits the file only for this very table."""
+        return self.built.result()[0]
+
+    @property
+    def stored(self) -> pa.Table:
+        """The table as written (the store's schema and order)."""
+        return self.built.result()[1]
 
     def holds(self, dataset: Dataset, month: date, table: pa.Table) -> bool:
-        return self.dataset is dataset and self.month == month and self.table is table
+        return (
+            self.dataset is dataset
+            and self.month == month
+            and self.built.exception() is None
+            and self.table is table
+        )
 
 
 class EncryptedMonthStore:
@@ -210,22 +224,39 @@ class EncryptedMonthStore:
         tmp.replace(folder / name)
 
     def write_ahead(
-        self, dataset: Dataset, month: date, table: pa.Table, *, presorted: bool = False
+        self,
+        dataset: Dataset,
+        month: date,
+        rows: Callable[[], pa.Table],
+        *,
+        presorted: bool = False,
     ) -> WrittenAhead:
-        """Start writing ``table`` as a file of ``month`` on a background thread, before it is
-        known whether it will be committed (call inside writing()). :meth:`append` with the
-        handle and the same table commits it; :meth:`discard` removes it. Until the manifest
-        names it, the file is an orphan like any other: invisible, removed by the next purge.
+        """Start building (``rows``) and writing a file of ``month`` on a background thread,
+        before it is known whether it will be committed (call inside writing()).
+        :meth:`append` with the handle and the handle's table commits it; :meth:`discard`
+        removes it. Until the manifest names it, the file is an orphan like any other:
+        invisible, removed by the next purge.
         """
-        stored = self._stored_form(dataset, table, presorted=presorted)
         name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         self._prepare(month)
+        built: Future[tuple[pa.Table, pa.Table]] = Future()
+
+        def build_and_write() -> None:
+            try:
+                table = rows()
+                stored = self._stored_form(dataset, table, presorted=presorted)
+            except BaseException as error:
+                built.set_exception(error)
+                raise
+            built.set_result((table, stored))
+            self._write_file(month, stored, name)
+
         pool = ThreadPoolExecutor(1, thread_name_prefix="parquet-ahead")
         try:
-            future = pool.submit(self._write_file, month, stored, name)
+            future = pool.submit(build_and_write)
         finally:
             pool.shutdown(wait=False)
-        return WrittenAhead(dataset, month, table, stored, name, future)
+        return WrittenAhead(dataset, month, name, built, future)
 
     def discard(self, ahead: WrittenAhead) -> None:
         """Wait for a written-ahead file and remove it, unless the manifest names it."""
