@@ -114,14 +114,17 @@ class ReadingsService:
         """The columnar intake path (record lists convert to this): validate and store."""
         if table.num_rows == 0:
             return IntakeResult(0, 0, [])
-        valid = valid_eans(table["ean"])
-        if not valid.all():
+        try:
+            incoming = to_columns(dataset, table)  # its EAN parse refuses all but 18 digits
+        except ValueError:
+            valid = valid_eans(table["ean"])  # only then: find which rows
+            if valid.all():
+                raise
             inner = self.add_daily_table(dataset, table.filter(pa.array(valid)))
             positions = np.flatnonzero(valid)
             rejected = [(int(positions[i]), reason) for i, reason in inner.rejected]
             rejected += [(int(i), "ean must be 18 digits") for i in np.flatnonzero(~valid)]
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
-        incoming = to_columns(dataset, table)
         with self._store.writing():
             now = self._clock()
             # The usual batch's file is written while it is validated (see .intake).
