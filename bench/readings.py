@@ -33,7 +33,7 @@ from meterkast.readings.adapters.serving import _READ as READ
 from meterkast.readings.adapters.serving import _SCHEMA as SCHEMA
 from meterkast.readings.adapters.serving import SERVING, bucket_count
 from meterkast.readings.history import synthesise_electricity
-from meterkast.readings.ports import ConnectionFact, DataKeyService
+from meterkast.readings.ports import ConnectionFact, DataKeyService, FactColumns
 from meterkast.readings.schema import Dataset
 from meterkast.readings.service import ReadingsService, add_months
 from meterkast.settings import CoreSettings
@@ -55,6 +55,17 @@ class _Facts(StaticConnectionFacts):
         return {
             e: ConnectionFact(e, Product.ELECTRICITY, 3500.0, 25, 3, solar_kwp=4.0) for e in eans
         }
+
+    def lookup_columns(self, eans: np.ndarray, product: Product) -> FactColumns:
+        n = eans.size
+        return FactColumns(
+            np.full(n, product is Product.ELECTRICITY),
+            np.full(n, 3500.0),
+            np.full(n, 25, dtype=np.int64),
+            np.full(n, 3, dtype=np.int64),
+            np.zeros(n),
+            np.full(n, 4.0),
+        )
 
 
 def _service(root: Path, keys: DataKeyService) -> ReadingsService:
@@ -153,8 +164,11 @@ def _profile_intake(root: Path, keys: DataKeyService, batch: pa.Table) -> None:
     result = service.add_daily_table(Dataset.ELECTRICITY_DAILY, batch)
     profile.disable()
     wanted = {
-        ("validation.py", "decide"): "validation",
-        ("parquet.py", "_write_file"): "encrypted Parquet write",
+        ("validation.py", "decide"): "validation (general)",
+        ("fastpath.py", "decide_batch"): "validation",
+        ("parquet.py", "_write_file"): "encrypted Parquet write (not ahead)",
+        ("intake.py", "start_write_ahead"): "start of the Parquet write ahead",
+        ("_base.py", "result"): "wait for the Parquet file",
         ("serving.py", "apply"): "serving units",
         ("service.py", "_stored_for"): "anchors",
         ("frames.py", "to_columns"): "to numpy",

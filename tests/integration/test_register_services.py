@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -31,6 +32,7 @@ from meterkast.kernel.codes import (
 from meterkast.kernel.errors import ConflictError, InvalidCodeError, NotFoundError
 from meterkast.parties.domain import ContactData, Contract, Customer, CustomerId, Ean13, Party
 from meterkast.parties.service import PartiesService
+from meterkast.readings.adapters.facts import GridConnectionFacts, fact_of
 from meterkast.synth.service import AreaGenerator
 
 AREA = "8719900020019"
@@ -112,3 +114,34 @@ def test_generated_area_loads_and_reads_back(engine: Engine) -> None:
     assert sum(summary.reading_choices.values()) == 150
     with pytest.raises(ConflictError, match="already holds"):
         AreaGenerator(engine, grid, parties).generate(10, 3, date(2026, 11, 23))
+
+
+def test_many_connections_load_in_bulk_as_one_parameter(engine: Engine) -> None:
+    grid, parties = GridService(engine), PartiesService(engine)
+    AreaGenerator(engine, grid, parties).generate(600, 3, date(2026, 11, 23))
+    every = grid.list_connections()
+    asked = [str(c.ean) for c in reversed(every)] + ["871690000000000027", "not an EAN"]
+    assert len(every) > 500  # more than fit in a plain IN list
+    assert grid.get_connections(asked) == every  # ordered by EAN, unknown ones left out
+    assert grid.get_connections(asked[:3]) == sorted(every[-3:], key=lambda c: c.ean)
+    assert grid.get_connections(["not an EAN"]) == []
+
+
+def test_connection_facts_come_as_columns_aligned_to_the_batch(engine: Engine) -> None:
+    grid, parties = GridService(engine), PartiesService(engine)
+    AreaGenerator(engine, grid, parties).generate(40, 3, date(2026, 11, 23))
+    every = grid.list_connections()
+    eans = np.unique(np.array([int(c.ean) for c in every] + [871690000000099993], np.int64))
+    electricity = GridConnectionFacts(grid).lookup_columns(eans, Product.ELECTRICITY)
+    for position, code in enumerate(eans.tolist()):
+        found = [c for c in every if int(c.ean) == code]
+        expected = fact_of(found[0]) if found else None
+        if expected is None or expected.product is not Product.ELECTRICITY:
+            assert not electricity.known[position]
+            continue
+        assert electricity.known[position]
+        assert electricity.expected_annual[position] == expected.expected_annual
+        assert electricity.capacity_amps[position] == expected.capacity_amps
+        assert electricity.phases[position] == expected.phases
+        assert electricity.solar_kwp[position] == expected.solar_kwp
+    assert electricity.known.sum() == sum(c.product is Product.ELECTRICITY for c in every)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection as DbConnection
 from sqlalchemy.engine import Engine
 
@@ -40,9 +42,11 @@ from meterkast.kernel.codes import (
     ProfileCategory,
     ReadingChoice,
 )
-from meterkast.kernel.errors import NotFoundError
+from meterkast.kernel.errors import DomainError, NotFoundError
 
 Rows = Sequence[Mapping[str, object]]
+# Up to this many EANs go into a query as a plain IN list; more as one array parameter.
+_INLINE_EANS = 500
 
 # Bulk loading order: parents before children (foreign keys).
 BULK_TABLES = (
@@ -160,6 +164,20 @@ class GridService:
             raise NotFoundError(f"no connection {code}")
         return found[0]
 
+    def get_connections(self, eans: Sequence[str]) -> list[Connection]:
+        """The connections among ``eans``, ordered by EAN; unknown EANs and codes that are no
+        connection EAN are left out. The EANs travel as one parameter (any number of them)."""
+        codes = []
+        for ean in eans:
+            try:
+                codes.append(str(parse_ean18(ean)))
+            except DomainError:
+                continue
+        if not codes:
+            return []
+        query = sa.select(connections.c.ean).where(self._among(connections.c.ean, codes))
+        return self._load(query.order_by(connections.c.ean))
+
     def list_connections(self, limit: int | None = None, offset: int = 0) -> list[Connection]:
         query = sa.select(connections.c.ean).order_by(connections.c.ean).offset(offset)
         if limit is not None:
@@ -247,25 +265,37 @@ class GridService:
                 else:
                     yield ReadingChoice(latest.get(ean, ReadingChoice.STANDARD.value))
 
+    def _among(self, column: sa.ColumnElement[str], eans: list[str]) -> sa.ColumnElement[bool]:
+        """``column IN eans`` with the EANs as one bound value (a JSON array on SQLite, an
+        array on PostgreSQL): a list of 100,000 would exceed both drivers' parameter limits."""
+        if len(eans) <= _INLINE_EANS:
+            return column.in_(eans)
+        if self._engine.dialect.name == "postgresql":
+            return column == sa.any_(sa.cast(sa.bindparam("eans", eans), ARRAY(sa.String)))
+        values = sa.func.json_each(sa.bindparam("eans", json.dumps(eans))).table_valued("value")
+        return column.in_(sa.select(values.c.value))
+
     def _load(self, ean_query: sa.Select[tuple[str]]) -> list[Connection]:
         """Load full connections for the EANs an ordered query selects (4 queries in all)."""
         with self._engine.connect() as db:
-            eans = list(db.execute(ean_query).scalars())
+            eans = [str(ean) for ean in db.execute(ean_query).scalars()]
             if not eans:
                 return []
             rows = db.execute(
                 sa.select(connections, addresses)
                 .join(addresses, addresses.c.id == connections.c.address_id)
-                .where(connections.c.ean.in_(eans))
+                .where(self._among(connections.c.ean, eans))
             ).all()
             meter_rows = {
                 r.connection_ean: r
-                for r in db.execute(sa.select(meters).where(meters.c.connection_ean.in_(eans)))
+                for r in db.execute(
+                    sa.select(meters).where(self._among(meters.c.connection_ean, eans))
+                )
             }
             installs: dict[str, list[ProductionInstallation]] = {}
             for r in db.execute(
                 sa.select(production_installations)
-                .where(production_installations.c.connection_ean.in_(eans))
+                .where(self._among(production_installations.c.connection_ean, eans))
                 .order_by(production_installations.c.id)
             ):
                 installs.setdefault(r.connection_ean, []).append(
@@ -276,7 +306,7 @@ class GridService:
             choices: dict[str, list[ReadingChoiceChange]] = {}
             for r in db.execute(
                 sa.select(reading_choices)
-                .where(reading_choices.c.connection_ean.in_(eans))
+                .where(self._among(reading_choices.c.connection_ean, eans))
                 .order_by(reading_choices.c.effective_from, reading_choices.c.id)
             ):
                 choices.setdefault(r.connection_ean, []).append(

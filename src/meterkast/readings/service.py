@@ -13,10 +13,11 @@ import pyarrow.compute as pc
 
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.codes import Product
-from meterkast.readings.adapters.parquet import EncryptedMonthStore
+from meterkast.readings.adapters.parquet import EncryptedMonthStore, WrittenAhead
 from meterkast.readings.anchors import Anchors, from_summaries
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
 from meterkast.readings.columns import DailyColumns, concat, sorted_unique
+from meterkast.readings.fastpath import decide_batch
 from meterkast.readings.frames import (
     REGISTERS,
     electricity_table,
@@ -26,10 +27,16 @@ from meterkast.readings.frames import (
     to_columns,
     valid_eans,
 )
+from meterkast.readings.intake import (
+    accepted_rows,
+    in_order,
+    start_write_ahead,
+    stores_exactly_the_batch,
+)
 from meterkast.readings.intervals import decide_intervals, interval_table
 from meterkast.readings.ports import ConnectionFacts
 from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
-from meterkast.readings.validation import NEW, REJECTED, decide
+from meterkast.readings.validation import NEW, REJECTED, Decision
 
 # How far back intake looks for a connection's previous reading (beyond the batch's months).
 LOOKBACK_MONTHS = 3
@@ -106,42 +113,72 @@ class ReadingsService:
         """The columnar intake path (record lists convert to this): validate and store."""
         if table.num_rows == 0:
             return IntakeResult(0, 0, [])
-        valid = valid_eans(table["ean"])
-        if not valid.all():
+        try:
+            incoming = to_columns(dataset, table)  # its EAN parse refuses all but 18 digits
+        except ValueError:
+            valid = valid_eans(table["ean"])  # only then: find which rows
+            if valid.all():
+                raise
             inner = self.add_daily_table(dataset, table.filter(pa.array(valid)))
             positions = np.flatnonzero(valid)
             rejected = [(int(positions[i]), reason) for i, reason in inner.rejected]
             rejected += [(int(i), "ean must be 18 digits") for i in np.flatnonzero(~valid)]
             return IntakeResult(inner.stored, inner.duplicates, sorted(rejected), inner.estimated)
-        incoming = to_columns(dataset, table)
         with self._store.writing():
-            eans = [f"{code:018d}" for code in sorted_unique(incoming.ean).tolist()]
-            months = _months_between(incoming.day.min(), incoming.day.max())
-            self._store.repair_serving(months)
-            existing = self._stored_for(dataset, incoming, eans, months)
-            facts = self._facts.lookup(eans)
-            decision = decide(
-                PRODUCT[dataset],
-                incoming,
-                existing,
-                facts,
-                EXPORT_ROWS[dataset],
-                REGISTERS[dataset],
-            )
-            keep = np.flatnonzero(decision.status == NEW)
-            # Usually every row is new: then no copy of the batch's columns.
-            accepted = incoming if keep.size == len(incoming) else incoming.take(keep)
-            accepted.version = decision.version[keep]
             now = self._clock()
-            parts = [_accepted_rows(dataset, table, keep, accepted.version, now)]
-            estimates = decision.estimates
-            if estimates is not None and len(estimates):
-                parts.append(from_columns(dataset, estimates, now))
-            # A batch that arrives in (EAN, day) order needs no sort before writing.
-            ordered = len(parts) == 1 and _in_order(accepted.ean, accepted.day)
-            self._append(dataset, pa.concat_tables(parts), "day", presorted=ordered)
+            # The usual batch's file is written while it is validated (see .intake).
+            ahead = start_write_ahead(self._store, dataset, table, incoming, now)
+            try:
+                decision = self._decide(dataset, incoming)
+                if ahead is not None and stores_exactly_the_batch(decision):
+                    estimates = None
+                    self._append(dataset, ahead.table, "day", presorted=True, ahead=ahead)
+                else:
+                    estimates = self._store_decided(dataset, table, incoming, decision, now, ahead)
+            except BaseException:
+                if ahead is not None:
+                    self._store.discard(ahead)  # a no-op once committed
+                raise
         count = len(estimates) if estimates is not None else 0
         return _result(decision.status, decision.reasons, count)
+
+    def _decide(self, dataset: Dataset, incoming: DailyColumns) -> Decision:
+        eans = sorted_unique(incoming.ean)
+        months = _months_between(incoming.day.min(), incoming.day.max())
+        self._store.repair_serving(months)
+        existing = self._stored_for(dataset, incoming, eans, months)
+        return decide_batch(
+            PRODUCT[dataset],
+            incoming,
+            existing,
+            eans,
+            self._facts.lookup_columns(eans, PRODUCT[dataset]),
+            EXPORT_ROWS[dataset],
+            REGISTERS[dataset],
+        )
+
+    def _store_decided(
+        self,
+        dataset: Dataset,
+        table: pa.Table,
+        incoming: DailyColumns,
+        decision: Decision,
+        now: datetime,
+        ahead: WrittenAhead | None,
+    ) -> DailyColumns | None:
+        """Store the accepted rows and the estimates; returns the estimates."""
+        keep = np.flatnonzero(decision.status == NEW)
+        # Usually every row is new: then no copy of the batch's columns.
+        accepted = incoming if keep.size == len(incoming) else incoming.take(keep)
+        accepted.version = decision.version[keep]
+        parts = [accepted_rows(dataset, table, keep, accepted.version, now)]
+        estimates = decision.estimates
+        if estimates is not None and len(estimates):
+            parts.append(from_columns(dataset, estimates, now))
+        # A batch that arrives in (EAN, day) order needs no sort before writing.
+        ordered = len(parts) == 1 and in_order(accepted.ean, accepted.day)
+        self._append(dataset, pa.concat_tables(parts), "day", presorted=ordered, ahead=ahead)
+        return estimates
 
     # -- bulk history -----------------------------------------------------------------------
 
@@ -281,12 +318,13 @@ class ReadingsService:
     # -- helpers ----------------------------------------------------------------------------
 
     def _stored_for(
-        self, dataset: Dataset, incoming: DailyColumns, eans: list[str], months: list[date]
+        self, dataset: Dataset, incoming: DailyColumns, eans: np.ndarray, months: list[date]
     ) -> DailyColumns:
         """The stored rows validation compares the batch with (see :mod:`.anchors`)."""
         anchors = self._anchors(dataset, incoming, months)
         if anchors is None:
-            return to_columns(dataset, self._existing(dataset, eans, months))
+            texts = [f"{code:018d}" for code in eans.tolist()]
+            return to_columns(dataset, self._existing(dataset, texts, months))
         if anchors.others.size == 0:
             return anchors.rows
         others = [f"{code:018d}" for code in anchors.others.tolist()]
@@ -349,32 +387,29 @@ class ReadingsService:
         return table.set_column(index, "recorded_at", column)
 
     def _append(
-        self, dataset: Dataset, table: pa.Table, time_column: str, *, presorted: bool = False
+        self,
+        dataset: Dataset,
+        table: pa.Table,
+        time_column: str,
+        *,
+        presorted: bool = False,
+        ahead: WrittenAhead | None = None,
     ) -> None:
+        """Append rows to their months; a file written ahead is committed if it holds exactly
+        ``table``, else discarded."""
+        month = table[time_column].to_numpy().astype("datetime64[M]")
+        single = table.num_rows > 0 and month.min() == month.max()  # the usual batch
+        if ahead is not None and not single:
+            self._store.discard(ahead)
+            ahead = None
         if table.num_rows == 0:
             return
-        month = table[time_column].to_numpy().astype("datetime64[M]")
-        single = month.min() == month.max()  # the usual batch: no sort to find its months
         for value in month[:1] if single else np.unique(month):
             part = table if single else table.filter(pa.array(month == value))
             month_start = value.astype(date)
-            self._store.append(dataset, month_start, part, presorted=presorted)
+            self._store.append(dataset, month_start, part, presorted=presorted, ahead=ahead)
             if len(self._store.files(dataset, month_start)) > COMPACT_AFTER_FILES:
                 self._store.compact(dataset, month_start)
-
-
-def _accepted_rows(
-    dataset: Dataset, table: pa.Table, keep: np.ndarray, version: np.ndarray, now: datetime
-) -> pa.Table:
-    """The accepted incoming rows in the stored schema, with their version and intake time
-    (taken from the incoming table itself: no round trip through numpy strings)."""
-    schema = SCHEMAS[dataset]
-    rows = table if keep.size == table.num_rows else table.take(pa.array(keep))
-    stamp = np.datetime64(now.astimezone(UTC).replace(tzinfo=None), "us")
-    columns = {name: rows[name] for name in schema.names if name not in ("version", "recorded_at")}
-    columns["version"] = pa.array(version.astype(np.int16))
-    columns["recorded_at"] = pa.array(np.full(rows.num_rows, stamp))
-    return pa.table({name: columns[name] for name in schema.names}).cast(schema)
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -395,15 +430,6 @@ def _months_between(first: np.datetime64, last: np.datetime64) -> list[date]:
         months.append(month)
         month = add_months(month, 1)
     return months
-
-
-def _in_order(ean: np.ndarray, day: np.ndarray) -> bool:
-    """Whether rows are strictly ordered by EAN, then day."""
-    if ean.size < 2:
-        return True
-    step_ean = np.diff(ean)
-    step_day = np.diff(day.astype(np.int64))
-    return bool(np.all((step_ean > 0) | ((step_ean == 0) & (step_day > 0))))
 
 
 def _to_date(value: np.datetime64) -> date:

@@ -25,7 +25,7 @@ import numpy as np
 from meterkast.kernel.codes import Product, ReadingQuality, ReadingSource
 from meterkast.readings.columns import KEY_DAY_LIMIT, DailyColumns, find
 from meterkast.readings.estimation import Shares, estimates_between, product_shares, versioned
-from meterkast.readings.ports import ConnectionFact
+from meterkast.readings.ports import ConnectionFact, FactColumns
 from meterkast.readings.profiles import MONTH_SHARES
 
 VOLTS = 230
@@ -43,6 +43,8 @@ UNIT_PER_ANNUAL = {Product.ELECTRICITY: 1000.0, Product.GAS: 1000.0}  # kWh->Wh,
 
 SHARES_ORIGIN = np.datetime64("2000-01-01")
 NEW, DUPLICATE, REJECTED = 0, 1, 2
+# Facts as columns aligned to sorted int64 EANs (what ConnectionFacts.lookup_columns gives).
+FactsByEan = tuple[np.ndarray, FactColumns]
 ESTIMATED = ReadingQuality.ESTIMATED.value
 CUSTOMER = ReadingSource.CUSTOMER.value
 
@@ -57,19 +59,21 @@ class Limits:
 
 
 def limits_for(product: Product, facts: Sequence[ConnectionFact]) -> Limits:
+    return limits_of(product, FactColumns.of(product, list(facts)))
+
+
+def limits_of(product: Product, facts: FactColumns) -> Limits:
+    """The daily bounds of connections given as fact columns (unknown ones: zeros)."""
     peak_share = float((MONTH_SHARES[product] / 31.0).max() * 31.0 / 28.0)  # busiest day
     unit = UNIT_PER_ANNUAL[product]
-    annual = np.array([f.expected_annual * unit for f in facts], dtype=np.float64)
+    annual = facts.expected_annual * unit
     if product is Product.ELECTRICITY:
-        capacity = np.array(
-            [f.capacity_amps * f.phases * VOLTS * 24.0 for f in facts], dtype=np.float64
-        )
+        capacity = (facts.capacity_amps * facts.phases * VOLTS) * 24.0
     else:
-        capacity = np.array([f.gas_max_m3h * 24.0 * unit for f in facts], dtype=np.float64)
+        capacity = facts.gas_max_m3h * 24.0 * unit
     capacity = np.where(capacity > 0, capacity, np.inf)  # unknown capacity: SJV bound only
     by_sjv = np.maximum(SJV_FACTOR * annual * peak_share, FLOOR_PER_DAY[product])
-    kwp = np.array([f.solar_kwp for f in facts], dtype=np.float64)
-    export = np.minimum(capacity, kwp * EXPORT_WH_PER_KWP_DAY + EXPORT_FLOOR_WH)
+    export = np.minimum(capacity, facts.solar_kwp * EXPORT_WH_PER_KWP_DAY + EXPORT_FLOOR_WH)
     return Limits(np.minimum(capacity, by_sjv), export, annual)
 
 
@@ -85,14 +89,15 @@ def decide(
     product: Product,
     incoming: DailyColumns,
     stored: DailyColumns,
-    facts: Mapping[str, ConnectionFact],
+    facts: Mapping[str, ConnectionFact] | FactsByEan,
     export_rows: tuple[int, ...],
     register_names: tuple[str, ...],
 ) -> Decision:
     """Decide on every incoming row against the stored rows (all versions) of its connections.
 
     Checks compare with the latest version of each day; idempotence compares with every stored
-    version, so replaying an old batch after a correction changes nothing.
+    version, so replaying an old batch after a correction changes nothing. ``facts`` maps
+    18-digit EANs to facts, or gives them as columns aligned to sorted int64 EANs.
     """
     n = len(incoming)
     status = np.zeros(n, dtype=np.int8)
@@ -110,10 +115,12 @@ def decide(
     s_code, i_code = codes[: len(stored)], codes[len(stored) :]
     latest_rows = _latest_rows(s_code, stored)
     existing, e_code = stored.take(latest_rows), s_code[latest_rows]
-    found = [facts.get(f"{ean:018d}") for ean in all_eans.tolist()]
-    known = np.array([f is not None and f.product is product for f in found], dtype=bool)
-    placeholder = ConnectionFact("", product, 0.0)
-    limits = limits_for(product, [f if f is not None else placeholder for f in found])
+    if isinstance(facts, tuple):
+        columns = _aligned(facts, all_eans)
+    else:
+        columns = FactColumns.of(product, [facts.get(f"{e:018d}") for e in all_eans.tolist()])
+    known = columns.known
+    limits = limits_of(product, columns)
     limit_index = np.arange(all_eans.size)
 
     reject(np.flatnonzero(~known[i_code]), f"unknown {product.value} connection")
@@ -277,6 +284,25 @@ def decide(
         shares,
     )
     return Decision(status, version, reasons, versioned(estimates, existing, e_key, all_eans))
+
+
+def _aligned(facts: FactsByEan, eans: np.ndarray) -> FactColumns:
+    """Fact columns for ``eans`` from columns of other (sorted) EANs; missing ones unknown."""
+    known_eans, columns = facts
+    pos = np.minimum(np.searchsorted(known_eans, eans), max(known_eans.size - 1, 0))
+    hit = known_eans[pos] == eans if known_eans.size else np.zeros(eans.size, dtype=bool)
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        return np.where(hit, values[pos], 0) if values.size else np.zeros(eans.size, values.dtype)
+
+    return FactColumns(
+        pick(columns.known).astype(bool),
+        pick(columns.expected_annual),
+        pick(columns.capacity_amps),
+        pick(columns.phases),
+        pick(columns.gas_max_m3h),
+        pick(columns.solar_kwp),
+    )
 
 
 def _latest_rows(code: np.ndarray, rows: DailyColumns) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 
 from meterkast.readings.api import ElectricityDaily
+from meterkast.readings.frames import electricity_table
 from meterkast.readings.history import synthesise_electricity, write_synthetic_history
 from meterkast.readings.schema import Dataset
 from meterkast.readings.service import ReadingsService
@@ -82,6 +83,21 @@ def test_an_ean_that_is_not_18_digits_is_refused_alone(service: ReadingsService)
     )
     assert result.rejected == [(0, "ean must be 18 digits")]
     assert result.stored == 1
+
+
+def test_malformed_eans_anywhere_in_a_batch_are_refused_alone(service: ReadingsService) -> None:
+    days = [date(2026, 2, d) for d in range(1, 6)]
+    eans = [E1, "87168714000000001x", E1, "８71687140000000011", E1]  # noqa: RUF001
+    table = electricity_table(
+        [
+            ElectricityDaily(e, d, 100 * i, 0, 0, 0)
+            for i, (e, d) in enumerate(zip(eans, days, strict=True))
+        ]
+    )
+    missing = table.set_column(0, "ean", pa.array([*eans[:4], None], pa.string()))
+    result = service.add_daily_table(Dataset.ELECTRICITY_DAILY, missing)
+    assert result.rejected == [(i, "ean must be 18 digits") for i in (1, 3, 4)]
+    assert result.stored == 2
 
 
 def test_a_month_can_be_queried_with_duckdb(service: ReadingsService) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from meterkast.grid.domain import Connection
 from meterkast.grid.service import GridService
 from meterkast.kernel.codes import InstallationKind, Product, ProfileCategory
-from meterkast.kernel.errors import DomainError
-from meterkast.readings.ports import ConnectionFact
+from meterkast.readings.ports import ConnectionFact, FactColumns
 
 # Maximum flow (m3/h) of the Dutch gas meter sizes.
 GAS_MAX_M3H = {4: 6.0, 6: 10.0, 10: 16.0, 16: 25.0, 25: 40.0, 40: 65.0, 65: 100.0, 100: 160.0}
@@ -35,6 +36,9 @@ class StaticConnectionFacts:
     def lookup(self, eans: Sequence[str]) -> dict[str, ConnectionFact]:
         return {e: self._facts[e] for e in eans if e in self._facts}
 
+    def lookup_columns(self, eans: np.ndarray, product: Product) -> FactColumns:
+        return FactColumns.of(product, [self._facts.get(f"{e:018d}") for e in eans.tolist()])
+
 
 def fact_of(connection: Connection) -> ConnectionFact:
     capacity = connection.capacity
@@ -53,16 +57,15 @@ def fact_of(connection: Connection) -> ConnectionFact:
 
 
 class GridConnectionFacts:
-    """Facts from the connection register (one lookup per connection; fine for intake sizes)."""
+    """Facts from the connection register, loaded in bulk (a few queries per batch)."""
 
     def __init__(self, grid: GridService) -> None:
         self._grid = grid
 
     def lookup(self, eans: Sequence[str]) -> dict[str, ConnectionFact]:
-        found = {}
-        for ean in eans:
-            try:
-                found[ean] = fact_of(self._grid.get_connection(ean))
-            except DomainError:
-                continue
-        return found
+        return {str(c.ean): fact_of(c) for c in self._grid.get_connections(eans)}
+
+    def lookup_columns(self, eans: np.ndarray, product: Product) -> FactColumns:
+        texts = [f"{e:018d}" for e in eans.tolist()]
+        found = self.lookup(texts)
+        return FactColumns.of(product, [found.get(e) for e in texts])

@@ -20,9 +20,10 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -50,6 +51,35 @@ from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
 MANIFEST = "manifest.json"
 # Files of a month folder that no manifest lists by design (the serving index and its journal).
 _KEPT = {MANIFEST, SERVING, f"{SERVING}-journal"}
+
+
+@dataclass(frozen=True, eq=False)
+class WrittenAhead:
+    """A file being written (or written) ahead of the decision to commit it."""
+
+    dataset: Dataset
+    month: date
+    name: str
+    built: Future[tuple[pa.Table, pa.Table]]  # the table as built, and as written
+    future: Future[None]  # the file written
+
+    @property
+    def table(self) -> pa.Table:
+        """The table as built: append commits the file only for this very table."""
+        return self.built.result()[0]
+
+    @property
+    def stored(self) -> pa.Table:
+        """The table as written (the store's schema and order)."""
+        return self.built.result()[1]
+
+    def holds(self, dataset: Dataset, month: date, table: pa.Table) -> bool:
+        return (
+            self.dataset is dataset
+            and self.month == month
+            and self.built.exception() is None
+            and self.table is table
+        )
 
 
 class EncryptedMonthStore:
@@ -203,18 +233,78 @@ class EncryptedMonthStore:
             os.close(fd)
         tmp.replace(folder / name)
 
+    def write_ahead(
+        self,
+        dataset: Dataset,
+        month: date,
+        rows: Callable[[], pa.Table],
+        *,
+        presorted: bool = False,
+    ) -> WrittenAhead:
+        """Start building (``rows``) and writing a file of ``month`` on a background thread,
+        before it is known whether it will be committed (call inside writing()).
+        :meth:`append` with the handle and the handle's table commits it; :meth:`discard`
+        removes it. Until the manifest names it, the file is an orphan like any other:
+        invisible, removed by the next purge.
+        """
+        name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
+        self._prepare(month)
+        built: Future[tuple[pa.Table, pa.Table]] = Future()
+
+        def build_and_write() -> None:
+            try:
+                table = rows()
+                stored = self._stored_form(dataset, table, presorted=presorted)
+            except BaseException as error:
+                built.set_exception(error)
+                raise
+            built.set_result((table, stored))
+            self._write_file(month, stored, name)
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="parquet-ahead")
+        try:
+            future = pool.submit(build_and_write)
+        finally:
+            pool.shutdown(wait=False)
+        return WrittenAhead(dataset, month, name, built, future)
+
+    def discard(self, ahead: WrittenAhead) -> None:
+        """Wait for a written-ahead file and remove it, unless the manifest names it."""
+        ahead.future.exception()  # the outcome no longer matters, only that it is over
+        if ahead.name in self._manifest(ahead.month).get(ahead.dataset.value, []):
+            return  # committed: part of the store now
+        folder = self.root / month_dir_name(ahead.month)
+        for path in (folder / ahead.name, folder / f".tmp-{ahead.name}"):
+            path.unlink(missing_ok=True)
+
+    def _stored_form(self, dataset: Dataset, table: pa.Table, *, presorted: bool) -> pa.Table:
+        table = table.cast(SCHEMAS[dataset])
+        return table if presorted else table.sort_by(sort_keys(dataset))
+
     def append(
-        self, dataset: Dataset, month: date, table: pa.Table, *, presorted: bool = False
+        self,
+        dataset: Dataset,
+        month: date,
+        table: pa.Table,
+        *,
+        presorted: bool = False,
+        ahead: WrittenAhead | None = None,
     ) -> None:
         """Write ``table`` (rows of this month) as a new committed file; call inside writing().
 
         Rows are stored sorted by EAN so row-group statistics prune one connection's reads;
-        ``presorted`` skips the sort for writers that already produce that order.
+        ``presorted`` skips the sort for writers that already produce that order. A file
+        written ahead (:meth:`write_ahead`) of exactly this table is committed instead of
+        writing it again; any other written-ahead file is discarded.
         """
-        table = table.cast(SCHEMAS[dataset])
-        if not presorted:
-            table = table.sort_by(sort_keys(dataset))
-        name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
+        if ahead is not None and not ahead.holds(dataset, month, table):
+            self.discard(ahead)
+            ahead = None
+        if ahead is not None:
+            table, name = ahead.stored, ahead.name
+        else:
+            table = self._stored_form(dataset, table, presorted=presorted)
+            name = f"{dataset.value}-{secrets.token_hex(8)}.parquet"
         old = self._manifest(month)
         manifest = {k: list(v) for k, v in old.items()}
         manifest.setdefault(dataset.value, []).append(name)
@@ -224,7 +314,10 @@ class EncryptedMonthStore:
         # month is stale and rebuilt from its files, as after a crash between the commits.
         self._prepare(month)
         with ThreadPoolExecutor(1, thread_name_prefix="parquet-write") as pool:
-            written = pool.submit(self._write_file, month, table, name)
+            if ahead is not None:
+                written = ahead.future
+            else:
+                written = pool.submit(self._write_file, month, table, name)
             try:
                 fresh = self.serving.apply(
                     dataset, month, table, manifest_token(old), manifest_token(manifest)
