@@ -129,10 +129,13 @@ def _awaited_audit(app: App, claims: Sequence[Any], resources: Sequence[Resource
     loop = asyncio.new_event_loop()
     k = len(claims)
 
-    def one(i: int) -> object:
-        return loop.run_until_complete(app.audit_trail.record_soon(
+    async def append(i: int) -> int:
+        return await app.audit_trail.record_soon(
             principal=claims[i % k], action=Action.READ_DAILY, resource=resources[i % k],
-            decision=decisions[i % k], at=now))  # fmt: skip
+            decision=decisions[i % k], at=now)  # fmt: skip
+
+    def one(i: int) -> object:
+        return loop.run_until_complete(append(i))
 
     return one
 
