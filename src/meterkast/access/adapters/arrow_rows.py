@@ -14,6 +14,7 @@ validates the rows one by one.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
@@ -84,7 +85,7 @@ class ArrowRows(Sequence[Row]):
             field = _field(_only_chunk(table.column(name)), kinds[name])
             if field is None:
                 return None
-            fields.append((json.dumps(name, ensure_ascii=False).encode(), *field))
+            fields.append((_key(name), *field))
         try:
             return rows_json(table.num_rows, fields)
         except ValueError:  # a day or moment outside years 1..9999: Python's date cannot either
@@ -126,6 +127,12 @@ def _field(array: pa.Array, kind: str) -> Field | None:
     starts = raw.cast("q") if pa.types.is_large_string(arrow) else raw.cast("i")
     starts = starts[array.offset : array.offset + len(array) + 1]
     return KIND_TEXT, starts, (b"" if data is None else data)
+
+
+@functools.lru_cache(maxsize=256)
+def _key(name: str) -> bytes:
+    """A column name as its JSON key (the same dozen names every request)."""
+    return json.dumps(name, ensure_ascii=False).encode()
 
 
 _UTC = {"UTC", "+00:00"}
