@@ -9,7 +9,11 @@ their record is committed. Nobody returns before their own record is durable.
 Callers in an event loop use :meth:`GroupCommitAudit.record_soon`: their record joins the same
 queue and they await a future instead of blocking a thread. One drain job in the loop's
 executor writes batches until the queue is empty, so the loop never waits on the database and
-the requests arriving meanwhile share the next commit.
+the requests arriving meanwhile share the next commit. Where a commit is CPU work and not a
+wait (SQLite in WAL mode with ``synchronous=NORMAL``: no fsync per commit), ``commit_in_loop``
+writes instead in a callback of the loop itself, once per loop pass for every record queued
+during it: handing the work to a thread only added GIL hand-offs (served, each wake-up of the
+drain job cost the loop 0.1 to 0.6 ms under load).
 """
 
 from __future__ import annotations
@@ -55,9 +59,14 @@ def _settle(future: asyncio.Future[int], seq: int, error: BaseException | None) 
 class GroupCommitAudit:
     """The ``AuditTrail`` port for a server, over one :class:`AuditLog`."""
 
-    def __init__(self, log: Appender, *, max_batch: int = 1000) -> None:
+    def __init__(self, log: Appender, *, max_batch: int = 1000,
+                 commit_in_loop: bool = False) -> None:  # fmt: skip
         self._log = log
         self._max = max_batch
+        self._in_loop = commit_in_loop
+        # The loop a flush callback is scheduled in (per loop: one that closed with its callback
+        # still queued must not stop another loop's records from being flushed).
+        self._flush_due: asyncio.AbstractEventLoop | None = None
         self._cond = threading.Condition()
         self._pending: list[_Slot] = []
         self._writing = False
@@ -76,13 +85,43 @@ class GroupCommitAudit:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         slot = _Slot(self._log.record_of(principal, action, resource, decision, at), future)
+        if self._in_loop:
+            with self._cond:
+                self._pending.append(slot)
+            if self._flush_due is not loop:
+                self._flush_due = loop
+                loop.call_soon(self._flush_in_loop, loop)
+            return future
         with self._cond:
             self._pending.append(slot)
+        self._start_drain(loop)
+        return future
+
+    def _start_drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._cond:
             start = not self._draining
             self._draining = True
         if start:
             loop.run_in_executor(None, self._drain)
-        return future
+
+    def _flush_in_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit what was queued during this loop pass, in the loop's own thread."""
+        if self._flush_due is loop:
+            self._flush_due = None
+        with self._cond:
+            busy = self._writing or self._draining  # a thread holds the head: let it drain
+            if not busy:
+                self._writing = True
+                batch = self._take()
+        if busy:
+            self._start_drain(loop)
+            return
+        self._write(batch)
+        with self._cond:
+            more = bool(self._pending)
+        if more and self._flush_due is not loop:  # more than one batch was waiting
+            self._flush_due = loop
+            loop.call_soon(self._flush_in_loop, loop)
 
     def append(self, record: AuditRecord) -> int:
         """Append and return the record's sequence number once it is committed."""
