@@ -124,6 +124,22 @@ def _asgi_timer(web: Any, requests: list[tuple[str, str]]) -> Callable[[int], ob
     return one
 
 
+def _awaited_audit(app: App, claims: Sequence[Any], resources: Sequence[Resource],
+                   decisions: Sequence[Any], now: Any) -> Callable[[int], object]:  # fmt: skip
+    loop = asyncio.new_event_loop()
+    k = len(claims)
+
+    async def append(i: int) -> int:
+        return await app.audit_trail.record_soon(
+            principal=claims[i % k], action=Action.READ_DAILY, resource=resources[i % k],
+            decision=decisions[i % k], at=now)  # fmt: skip
+
+    def one(i: int) -> object:
+        return loop.run_until_complete(append(i))
+
+    return one
+
+
 def stages(home: Path, requests: list[tuple[str, str]], n: int) -> list[tuple[str, float, float]]:
     """(stage, median µs, p95 µs) for the request path on the prepared instance."""
     import bench.bare_app
@@ -166,9 +182,14 @@ def stages(home: Path, requests: list[tuple[str, str]], n: int) -> list[tuple[st
          *_median_us(lambda i: store.daily(parsed[i % k][0], decisions[i % k].days), min(n, 60))),
         ("730 rows -> JSON bytes", *_median_us(lambda i: readings_json(
             parsed[i % k][0], Disclosure(decisions[i % k], rows[i % k])), n)),
+        ("audit append awaited in the loop (record_soon)",
+         *_median_us(_awaited_audit(app, claims, resources, decisions, now), n)),
         ("whole request in-process, readings prepared",
          *_median_us(_asgi_timer(create_app(replace(app.api_services(), access=access)),
                                  requests), n)),
+        ("  same through the FastAPI routes (reference)",
+         *_median_us(_asgi_timer(create_app(replace(app.api_services(), access=access),
+                                            readings_in_loop=False), requests), n)),
         ("bare FastAPI endpoint in-process",
          *_median_us(_asgi_timer(bench.bare_app.app, [("/bare", "-")]), n)),
     ]  # fmt: skip

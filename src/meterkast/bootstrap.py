@@ -304,8 +304,10 @@ class App:
 
     @cached_property
     def audit_trail(self) -> GroupCommitAudit:
-        """The audit port for servers: concurrent requests share commits."""
-        return GroupCommitAudit(self.audit)
+        """The audit port for servers: concurrent requests share commits. On SQLite (WAL,
+        synchronous=NORMAL: a commit is CPU, not a wait) awaited records are committed in the
+        event loop's own thread; on PostgreSQL by a drain job in a thread (decision 0016)."""
+        return GroupCommitAudit(self.audit, commit_in_loop=self.engine.dialect.name == "sqlite")
 
     @cached_property
     def revocations(self) -> SqlRevocations:

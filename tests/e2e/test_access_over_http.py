@@ -39,7 +39,15 @@ URL = f"/api/v1/connections/{EAN}/readings/daily"
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[App, TestClient]]:
-    app = bootstrap(CoreSettings(home=tmp_path / "home"), clock=lambda: NOW)
+    app = seeded(tmp_path / "home")
+    with TestClient(app.web_app()) as client:
+        yield app, client
+    app.close()
+
+
+def seeded(home: Path) -> App:
+    """An instance with the one connection, its occupants and suppliers, and 753 days."""
+    app = bootstrap(CoreSettings(home=home), clock=lambda: NOW)
     app.init()
     _, parties = _seed(app.engine)  # the connection, supplier S1 and customer A
     parties.add_party(Party(Ean13(S2), PartyRole.SUPPLIER, "Windkracht"))
@@ -61,9 +69,7 @@ def world(tmp_path: Path) -> Iterator[tuple[App, TestClient]]:
         "export_t1_wh": [0] * n, "export_t2_wh": [0] * n, "source": ["remote"] * n,
         "quality": ["measured"] * n, "recorded_at": [NOW] * n,
     }, schema=SCHEMAS[Dataset.ELECTRICITY_DAILY])])  # fmt: skip
-    with TestClient(app.web_app()) as client:
-        yield app, client
-    app.close()
+    return app
 
 
 def _get(app: App, client: TestClient, role: Role, party: str, purpose: str,

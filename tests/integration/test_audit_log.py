@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -276,6 +277,39 @@ def test_group_commit_keeps_one_chain_under_concurrency(log: AuditLog) -> None:
     for thread in threads:
         thread.join()
     assert sorted(numbers) == list(range(1, 33))
+    verdict = log.verify()
+    assert verdict.ok and verdict.entries == 32, verdict.detail
+
+
+@pytest.mark.parametrize("in_loop", [False, True])
+def test_awaited_and_blocking_records_keep_one_chain(log: AuditLog, in_loop: bool) -> None:
+    """Requests awaiting in the event loop and blocking callers in threads, on a real database:
+    every record committed once, each future holding its own number, the chain verifying."""
+    trail = GroupCommitAudit(log, max_batch=8, commit_in_loop=in_loop)
+    resource = Resource(EAN, date(2026, 1, 1), date(2026, 1, 2))
+    decision = Decision(False, "3.1", None, ("no",))
+    record = log.record_of(SUPPLIER, Action.READ_DAILY, resource, decision, T0)
+    blocked: list[int] = []
+
+    def work() -> None:
+        blocked.extend(trail.append(record) for _ in range(6))
+
+    async def requests() -> list[int]:
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        awaited = []
+        for _ in range(4):  # four passes of the loop, five requests each
+            awaited += await asyncio.gather(*(
+                trail.record_soon(principal=SUPPLIER, action=Action.READ_DAILY,
+                                  resource=resource, decision=decision, at=T0)
+                for _ in range(5)))  # fmt: skip
+        for thread in threads:
+            await asyncio.to_thread(thread.join, 10)
+        return awaited
+
+    awaited = asyncio.run(requests())
+    assert sorted(awaited + blocked) == list(range(1, 33))
     verdict = log.verify()
     assert verdict.ok and verdict.entries == 32, verdict.detail
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -61,6 +61,21 @@ class AuditTrail(Protocol):
         decision: Decision,
         at: datetime,
     ) -> None: ...
+
+
+@runtime_checkable
+class AwaitedAuditTrail(Protocol):
+    """An audit trail a request in an event loop can wait on without blocking the loop."""
+
+    def record_soon(
+        self,
+        *,
+        principal: Principal,
+        action: Action,
+        resource: Resource,
+        decision: Decision,
+        at: datetime,
+    ) -> Awaitable[int]: ...
 
 
 class PurposeCatalog(Protocol):

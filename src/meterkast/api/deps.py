@@ -12,9 +12,9 @@ from meterkast.access.grant_service import GrantService
 from meterkast.access.policy import Principal
 from meterkast.access.ports import AccessLogReader, RegisterDocument, TokenVerifier
 from meterkast.access.service import AccessService
+from meterkast.api.readings_answer import authenticated
 from meterkast.grid.service import GridService
 from meterkast.kernel.clock import Clock
-from meterkast.kernel.errors import UnauthenticatedError
 from meterkast.parties.service import PartiesService
 
 ACTIVITY = "x-meterkast-activity"  # the register activity a route is bound to
@@ -57,9 +57,8 @@ async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise UnauthenticatedError("a bearer token is required")
-    return _services(request).tokens.verify(credentials.credentials)
+    token = None if credentials is None else credentials.credentials
+    return authenticated(_services(request).tokens, token)
 
 
 ServicesDep = Annotated[Services, Depends(services)]

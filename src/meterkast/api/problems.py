@@ -54,12 +54,17 @@ def status_of(error: DomainError) -> tuple[int, str]:
     return 400, "Bad request"
 
 
+def domain_problem(error: DomainError, instance: str) -> JSONResponse:
+    """The problem answer for a refused request (also written by the readings fast path)."""
+    status, title = status_of(error)
+    kind = "not-found" if status == 404 else error.code
+    return problem(status, title, str(error), instance, kind)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
-        status, title = status_of(error)
-        kind = "not-found" if status == 404 else error.code
-        return problem(status, title, str(error), request.url.path, kind)
+        return domain_problem(error, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

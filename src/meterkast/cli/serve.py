@@ -11,6 +11,11 @@ import uvicorn
 from meterkast.cli.context import app_state
 from meterkast.demo import prepare_tour
 
+# uvicorn's access log writes every request line, and a readings URL names the connection's EAN
+# (personal data): off. Problems and errors are logged by the application without it.
+SERVE_OPTIONS: dict[str, object] = {"loop": "uvloop", "http": "httptools", "log_level": "info",
+                                    "access_log": False, "proxy_headers": False}  # fmt: skip
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -20,8 +25,7 @@ def serve(
     """Serve the REST API (/api/v1, /docs) and the household portal (/portal)."""
     state = app_state()
     state.init()
-    options = {"host": host, "port": port, "loop": "uvloop", "http": "httptools",
-               "log_level": "info", "proxy_headers": False}  # fmt: skip
+    options = {"host": host, "port": port, **SERVE_OPTIONS}
     if workers == 1:
         uvicorn.run(state.web_app(), **options)  # type: ignore[arg-type]
     else:

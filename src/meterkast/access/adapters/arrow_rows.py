@@ -1,25 +1,41 @@
 """Disclosed readings kept as the store's Arrow table: rows for Python, JSON straight from columns.
 
 Turning a 24-month history (730 rows) into Python dicts costs ≈ 0.75 ms and writing them as JSON
-another ≈ 0.2 ms. The API needs only the JSON, so :meth:`ArrowRows.json_array` writes it from
-the columns with Arrow's compute kernels (each column cast to text once, rows joined in C++):
-≈ 0.2 ms, no Python object per value. Callers that iterate (the portal, the access export) get
-the dicts, built once on first use. A column that cannot be written this way (nulls, a type not
-listed, a string that would need escaping, a column the caller's field list does not allow or of
-another kind) makes ``json_array`` answer None, and the API then validates the rows one by one.
+another ≈ 0.2 ms. The API needs only the JSON, so :meth:`ArrowRows.json_array` hands the columns'
+buffers to a compiled writer (``_jsonrows.c``, one call, no Python object per value; strings
+escaped there as ``json.dumps`` escapes them). Its output is byte for byte ``json.dumps`` of
+the rows (compact, UTF-8, days as YYYY-MM-DD, UTC moments as pydantic writes them: a fraction
+only where there is one, then Z).
+Callers that iterate (the portal, the access export) get the dicts, built once on first use. A
+column that cannot be written this way (nulls, a type not listed, a column the caller's field
+list does not allow or of another kind) makes ``json_array`` answer None, and the API then
+validates the rows one by one.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from meterkast.access.adapters._jsonrows import (
+    KIND_CODES,
+    KIND_DATE32,
+    KIND_INT,
+    KIND_MICROS,
+    KIND_TEXT,
+    rows_json,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
+
+    Field = tuple[int, Buffer, Sequence[bytes] | Buffer | None]
 
 Row = Mapping[str, object]
-_NEEDS_ESCAPE = r'["\\\x00-\x1f\x7f]'
 
 
 class ArrowRows(Sequence[Row]):
@@ -62,48 +78,78 @@ class ArrowRows(Sequence[Row]):
         names = table.column_names
         if not set(required) <= set(names) or not set(names) <= set(kinds):
             return None
-        if table.num_rows == 0:
-            return b"[]"
-        # Alternate literal glue and value columns: '{"day":"' day '","version":' version ... '}'
-        parts: list[object] = []
-        glue = "{"
+        if any(c.num_chunks != 1 for c in table.columns):  # several ranges: one chunk each
+            table = table.combine_chunks()
+        fields: list[tuple[bytes, int, Buffer, Sequence[bytes] | Buffer | None]] = []
         for name in names:
-            text = _as_text(table.column(name), kinds[name])
-            if text is None:
+            field = _field(_only_chunk(table.column(name)), kinds[name])
+            if field is None:
                 return None
-            values, quoted = text
-            quote = '"' if quoted else ""
-            parts += [f"{glue}{json.dumps(name)}:{quote}", values]
-            glue = f"{quote},"
-        parts.append(glue[:-1] + "}")
-        objects = pc.binary_join_element_wise(*parts, "")
-        if isinstance(objects, pa.ChunkedArray):  # a table of several ranges: several chunks
-            objects = objects.combine_chunks()
-        offsets = pa.array([0, len(objects)], pa.int32())
-        joined: str = pc.binary_join(pa.ListArray.from_arrays(offsets, objects), ",")[0].as_py()
-        return b"[" + joined.encode() + b"]"
+            fields.append((_key(name), *field))
+        try:
+            return rows_json(table.num_rows, fields)
+        except ValueError:  # a day or moment outside years 1..9999: Python's date cannot either
+            return None
 
 
-def _as_text(column: pa.ChunkedArray, kind: str) -> tuple[pa.ChunkedArray, bool] | None:
-    """(values as JSON text, whether they are quoted), or None where the column is not ``kind``
-    or has nulls."""
-    arrow = column.type
-    if column.null_count:
+def _field(array: pa.Array, kind: str) -> Field | None:
+    """(writer kind, values, code texts or string data) for one column, or None where the
+    column is not ``kind`` or has nulls. Values are views of Arrow's buffers, not copies."""
+    arrow = array.type
+    if array.null_count:
         return None
+    if kind == "integer" and pa.types.is_signed_integer(arrow):
+        return KIND_INT, _fixed(array, _INT_FORMATS[arrow.bit_width]), None
     if kind == "integer" and pa.types.is_integer(arrow):
-        return column.cast(pa.string()), False
+        try:  # unsigned: as int64, an unsigned value too big for it refused
+            return KIND_INT, _fixed(array.cast(pa.int64()), "q"), None
+        except pa.ArrowInvalid:
+            return None
     if kind == "date" and pa.types.is_date32(arrow):
-        return column.cast(pa.string()), True  # ISO 8601: 2026-01-31
-    if kind == "timestamp" and pa.types.is_timestamp(arrow) and arrow.tz in {"UTC", "+00:00"}:
-        return pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ"), True  # with its fraction
+        return KIND_DATE32, _fixed(array, "i"), None
+    if kind == "timestamp" and pa.types.is_timestamp(arrow) and arrow.tz in _UTC:
+        if arrow.unit != "us":
+            try:  # seconds or milliseconds widen; nanoseconds that would round are refused
+                array = array.cast(pa.timestamp("us", arrow.tz))
+            except pa.ArrowInvalid:
+                return None
+        return KIND_MICROS, _fixed(array, "q"), None
     if kind != "string":
         return None
-    dictionary = pa.types.is_dictionary(arrow) and pa.types.is_string(arrow.value_type)
-    if dictionary or pa.types.is_large_string(arrow):
-        column = column.cast(pa.string())  # code lists may come dictionary-encoded
-    elif not pa.types.is_string(arrow):
+    if pa.types.is_dictionary(arrow) and _is_text(arrow.value_type):
+        # the few distinct values escaped here, once
+        texts = [json.dumps(v, ensure_ascii=False).encode() for v in array.dictionary.to_pylist()]
+        return KIND_CODES, _fixed(array.indices.cast(pa.int32()), "i"), texts
+    if not _is_text(arrow):
         return None
-    # Code values repeat: check each distinct one once.
-    if pc.any(pc.match_substring_regex(pc.unique(column), _NEEDS_ESCAPE)).as_py():
-        return None
-    return column, True
+    _, offsets, data = array.buffers()
+    raw = memoryview(offsets)
+    starts = raw.cast("q") if pa.types.is_large_string(arrow) else raw.cast("i")
+    starts = starts[array.offset : array.offset + len(array) + 1]
+    return KIND_TEXT, starts, (b"" if data is None else data)
+
+
+@functools.lru_cache(maxsize=256)
+def _key(name: str) -> bytes:
+    """A column name as its JSON key (the same dozen names every request)."""
+    return json.dumps(name, ensure_ascii=False).encode()
+
+
+_UTC = {"UTC", "+00:00"}
+IntFormat = Literal["b", "h", "i", "q"]
+_INT_FORMATS: dict[int, IntFormat] = {8: "b", 16: "h", 32: "i", 64: "q"}
+
+
+def _is_text(arrow: pa.DataType) -> bool:
+    return bool(pa.types.is_string(arrow) or pa.types.is_large_string(arrow))
+
+
+def _only_chunk(column: pa.ChunkedArray) -> pa.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _fixed(array: pa.Array, format: IntFormat) -> memoryview:
+    """A fixed-width column's values (its slice of the data buffer) as typed memory."""
+    width = array.type.bit_width // 8
+    start = array.offset * width
+    return memoryview(array.buffers()[1])[start : start + len(array) * width].cast(format)
