@@ -62,7 +62,7 @@ def _columns(dataset: Dataset, table: pa.Table) -> dict[str, np.ndarray]:
     for name in dtype.names or ():
         column = table[name]
         if name in CODES:
-            columns[name] = _code_positions(name, column)
+            columns[name] = code_positions(name, column)
         else:
             storage = _STORAGE[dtype[name].str.replace("|", "")]
             columns[name] = column.cast(storage).to_numpy()
@@ -72,7 +72,7 @@ def _columns(dataset: Dataset, table: pa.Table) -> dict[str, np.ndarray]:
 _CODE_WORDS = {name: [str(v).encode() for v in codes.to_pylist()] for name, codes in CODES.items()}
 
 
-def _code_positions(name: str, column: pa.ChunkedArray) -> np.ndarray:
+def code_positions(name: str, column: pa.ChunkedArray) -> np.ndarray:
     """Each row's position in the code list (a C scan: hashing millions of strings to find
     one of a handful of words cost 50 ns per row)."""
     parts = []

@@ -9,8 +9,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from meterkast.kernel.errors import InvalidValueError
 from meterkast.readings._columns import ean_codes
 from meterkast.readings.api import ElectricityDaily, GasDaily
+from meterkast.readings.blobs import CODES, code_positions
 from meterkast.readings.columns import DailyColumns
 from meterkast.readings.schema import (
     ELECTRICITY_REGISTERS,
@@ -57,6 +59,25 @@ def gas_table(rows: Sequence[GasDaily]) -> pa.Table:
     )
 
 
+_WORDS = {name: np.array(codes.to_pylist(), dtype=str) for name, codes in CODES.items()}
+
+
+def _code_column(name: str, column: pa.ChunkedArray) -> np.ndarray:
+    """A source or quality column as a fixed-width numpy array: one compiled scan against
+    the known codes (hashing millions of strings cost more than the rest of the conversion).
+    A value outside the codes takes the general path, so validation can name it."""
+    try:
+        positions = code_positions(name, column)
+    except InvalidValueError:
+        return _strings(column)
+    words = _WORDS[name]
+    if positions.size and not np.any(positions != positions[0]):  # the usual batch
+        first = int(positions[0])
+        return np.broadcast_to(words[first : first + 1], (positions.size,))
+    result: np.ndarray = words[positions]
+    return result
+
+
 def _strings(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A string column as a fixed-width numpy array (fast comparisons, no Python objects)."""
     encoded = pc.dictionary_encode(column)
@@ -82,8 +103,8 @@ def to_columns(dataset: Dataset, table: pa.Table) -> DailyColumns:
         day=table["day"].to_numpy().astype("datetime64[D]"),
         series=table["series"].to_numpy().astype(np.int64),
         registers=regs,
-        source=_strings(table["source"]),
-        quality=_strings(table["quality"]),
+        source=_code_column("source", table["source"]),
+        quality=_code_column("quality", table["quality"]),
         version=table["version"].to_numpy().astype(np.int64),
     )
 
