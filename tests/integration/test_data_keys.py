@@ -136,3 +136,38 @@ def test_batched_prf_seal_and_open_take_one_key_per_item_and_die_with_the_key(
             service.data_key_prf_each([april], messages[:1])
         with pytest.raises(DataKeyDestroyedError):
             service.data_key_open_each([april], sealed[:1], [b"1"])
+
+
+def test_a_read_across_month_keys_gives_what_the_batches_give(engine: Engine) -> None:
+    """Several keys in a small batch (a 24-month read) go item by item: same numbers and
+    plaintexts as one batch per key, and the same refusals."""
+    keys = DataKeys(engine, KEK, clock)
+    months = [f"readings-2025-{m:02d}" for m in range(1, 13)]
+    for key_id in months:
+        keys.create_data_key(key_id)
+    message = b"e:871687000000001"[:16]
+    across = keys.data_key_prf_each(months, [message] * len(months))
+    assert across == [keys.data_key_prf_each([k], [message])[0] for k in months]
+    assert across == [keys.data_key_prf_each([k, k], [message, message])[1] for k in months]
+    assert len(set(across)) == len(months)  # one key per month: unlinkable numbers
+    with pytest.raises(InvalidValueError):
+        keys.data_key_prf_each(months[:2], [bytes(17), bytes(17)])
+    with pytest.raises(InvalidValueError):
+        keys.data_key_prf_each(months[:2], [message])  # one message per key id
+    ids = [months[0], months[0], months[1], months[2]]
+    sealed = [
+        keys.data_key_seal_each([k], [p], [a])[0]
+        for k, p, a in zip(ids, [b"a", b"b", b"c", b"d"], [b"1", b"2", b"3", b"4"], strict=True)
+    ]
+    assert keys.data_key_open_each(ids, sealed, [b"1", b"2", b"3", b"4"]) == [
+        b"a",
+        b"b",
+        b"c",
+        b"d",
+    ]
+    with pytest.raises(SealedDataRejectedError):
+        keys.data_key_open_each(ids, sealed, [b"1", b"2", b"3", b"5"])  # the last is not its own
+    with pytest.raises(SealedDataRejectedError):
+        keys.data_key_open_each(ids[::-1], sealed, [b"1", b"2", b"3", b"4"])  # keys swapped
+    with pytest.raises(InvalidValueError):
+        keys.data_key_open_each(ids, sealed[:3], [b"1", b"2", b"3"])

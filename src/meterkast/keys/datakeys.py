@@ -116,6 +116,24 @@ class DerivedKeys:
         words: list[int] = (np.frombuffer(out, dtype="<u8")[::2] >> np.uint64(2)).tolist()
         return words
 
+    def prf_one(self, message: bytes) -> int:
+        """:meth:`prf` of a single message (a read: one per month key), without the batch's
+        list handling."""
+        if len(message) > PRF_BLOCK:
+            raise InvalidValueError("PRF messages must share one length of at most 16 bytes")
+        with self._prf_lock:
+            out = self._prf.update(message + bytes(PRF_BLOCK - len(message)))
+        return int.from_bytes(out[:8], "little") >> 2
+
+    def open_one(self, item: bytes, associated: bytes) -> bytes:
+        """:meth:`open` of a single item."""
+        try:
+            return self._aead.decrypt(item[:NONCE_BYTES], item[NONCE_BYTES:], associated)
+        except InvalidTag:
+            raise SealedDataRejectedError(
+                "sealed data failed authentication (altered, or not sealed for this place)"
+            ) from None
+
     def tags(self, messages: Sequence[bytes]) -> list[bytes]:
         tagger, out = self._tagger, []
         for message in messages:
@@ -149,6 +167,15 @@ def by_key(
     for i, key_id in enumerate(key_ids):  # a read across months: one item per key
         out += operation(derived(key_id), *[column[i : i + 1] for column in items])
     return out
+
+
+def _one_each(key_ids: Sequence[str], *columns: Sequence[bytes]) -> bool:
+    """Whether a batch is small and spans several keys (a read across months), where going
+    item by item directly is cheaper than grouping; the lengths are checked here too."""
+    n = len(key_ids)
+    if any(len(column) != n for column in columns):
+        raise InvalidValueError("one key id per item")
+    return 1 < n <= 256 and key_ids[0] != key_ids[-1]
 
 
 class DataKeys:
@@ -226,6 +253,9 @@ class DataKeys:
         return self._derived_keys(key_id).tags(messages)
 
     def data_key_prf_each(self, key_ids: Sequence[str], messages: Sequence[bytes]) -> list[int]:
+        if _one_each(key_ids, messages):  # a read across months: one message per month key
+            derived = self._derived_keys
+            return [derived(k).prf_one(m) for k, m in zip(key_ids, messages, strict=True)]
         return by_key(self._derived_keys, key_ids, [messages], DerivedKeys.prf)
 
     def data_key_seal_each(
@@ -236,6 +266,12 @@ class DataKeys:
     def data_key_open_each(
         self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
     ) -> list[bytes]:
+        if _one_each(key_ids, sealed, associated):  # a read: a few units per month key
+            derived = self._derived_keys
+            return [
+                derived(k).open_one(item, aad)
+                for k, item, aad in zip(key_ids, sealed, associated, strict=True)
+            ]
         return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
 
     def destroy_data_key(self, key_id: str) -> None:
