@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # The compiled kernels (every src/meterkast/**/_*.c, see setup.py) are built in place by the
 # editable install; this rebuilds them whenever a C source changes.
-NATIVE_SRC := $(shell find src -name '_*.c')
+NATIVE_SRC := $(shell find src -name '_*.c' -o -name '_*.h')
 NATIVE := $(VENV)/.native-$(shell cat setup.py $(NATIVE_SRC) | cksum | cut -d' ' -f1)
 DEMO_CONNECTIONS ?= 2000
 DEMO_HOME ?= .meterkast/demo
@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml setup.py
 	command -v gcc >/dev/null || (apt-get update && apt-get install -y gcc)
 	$(PYTHON) -c "import sysconfig, pathlib, sys; sys.exit(not pathlib.Path(sysconfig.get_paths()['include'], 'Python.h').exists())" \
 		|| (apt-get update && apt-get install -y python3-dev)
+	test -f /usr/include/openssl/evp.h || (apt-get update && apt-get install -y libssl-dev)
+	test -f /usr/include/sqlite3.h || (apt-get update && apt-get install -y libsqlite3-dev)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -1,8 +1,10 @@
 """Build the compiled kernels: every ``src/meterkast/**/_*.c`` is one extension module.
 
 Everything else about the package is in pyproject.toml. The kernels are plain C against the
-CPython API and the buffer protocol (no outside libraries): gcc and the Python headers are all
-they need, and ``pip install -e .`` (or ``make native``) builds them in place.
+CPython API and the buffer protocol; ``keys/_aes.c`` also calls OpenSSL's EVP interface (its
+libcrypto and headers: Debian's libssl-dev) and ``readings/_units.c`` SQLite's C interface
+(libsqlite3-dev); the Makefile installs both where missing. ``pip
+install -e .`` (or ``make native``) builds them in place.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 from setuptools import Extension, setup
 
 SRC = Path(__file__).parent / "src"
+# Libraries a kernel links beyond Python's own.
+LIBRARIES = {"meterkast.keys._aes": ["crypto"], "meterkast.readings._units": ["sqlite3"]}
 
 
 def _kernels() -> list[Extension]:
@@ -22,6 +26,7 @@ def _kernels() -> list[Extension]:
             Extension(
                 name,
                 [str(source.relative_to(Path(__file__).parent))],
+                libraries=LIBRARIES.get(name, []),
                 # No FMA contraction: a kernel's float results must equal numpy's to the bit.
                 extra_compile_args=[
                     "-O3",

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from meterkast.kernel.errors import ConflictError
+from meterkast.keys._aes import ReadKeys
 from meterkast.keys.datakeys import DerivedKeys, by_key
 from meterkast.readings.ports import DataKeyUnavailableError
 
@@ -85,6 +86,9 @@ class FakeDataKeyService:
         self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
     ) -> list[bytes]:
         return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
+
+    def data_key_reader(self, key_id: str) -> ReadKeys | None:
+        return self._derived_keys(key_id).reader()
 
     def _derived_keys(self, key_id: str) -> DerivedKeys:
         derived = self._derived.get(key_id)

@@ -5,15 +5,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from meterkast import __version__
 from meterkast.api import problems
 from meterkast.api.deps import Services
-from meterkast.api.readings_path import ReadingsPath
+from meterkast.api.readings_path import ReadingsPath, parsed
 from meterkast.api.routes import choice, grants, me, public, readings
 
 if TYPE_CHECKING:
     from meterkast.web.portal import PortalSettings
+
+
+class MeterkastAPI(FastAPI):
+    """FastAPI, with the readings GETs answered before the middleware stack and routing when
+    ``readings_path`` is set (docs/decisions/0016)."""
+
+    readings_path: ReadingsPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.readings_path
+        if fast is not None and (request := parsed(scope)) is not None:
+            await fast.respond(request, scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -24,7 +39,7 @@ def create_app(
     ``readings_in_loop=False`` leaves the readings GETs to their FastAPI routes (the reference
     the fast path is tested against).
     """
-    app = FastAPI(
+    app = MeterkastAPI(
         title="meterkast",
         version=__version__,
         description="Purpose-bound access to smart-meter data of a Dutch grid operator. Every "
@@ -35,9 +50,8 @@ def create_app(
     problems.install(app)
     for module in (public, readings, choice, grants, me):
         app.include_router(module.router)
-    # Added before the portal's session middleware, so it runs inside it as the routes do.
     if readings_in_loop:
-        app.add_middleware(ReadingsPath, services=services)
+        app.readings_path = ReadingsPath(services)
     if portal is not None:
         from meterkast.web.portal import mount_portal
 

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from meterkast.kernel.codes import FrameRejection, KeyType, MeterType
 from meterkast.kernel.errors import DomainError
+from meterkast.keys._aes import ReadKeys as ReadKeys  # re-exported: the port's type
 
 
 class FrameRejectedError(DomainError):
@@ -178,6 +179,15 @@ class DataKeyService(Protocol):
         self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
     ) -> list[bytes]:
         """:meth:`data_key_open`, each item under its own entry of ``key_ids``."""
+        ...
+
+    def data_key_reader(self, key_id: str) -> ReadKeys | None:
+        """The PRF and sealing keys derived from ``key_id`` as an opaque object for the
+        compiled serving read (``meterkast.readings._units``), which evaluates the PRF and
+        opens units with it without the key bytes reaching Python code; the object holds
+        copies of the derived keys, so a caller drops it when the month is purged. None from
+        a service whose keys cannot leave it (an HSM): callers then use the ``_each``
+        methods."""
         ...
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from meterkast.dlms.keywrap import unwrap_key, wrap_key
 from meterkast.kernel.clock import Clock
 from meterkast.kernel.errors import ConflictError, InvalidValueError, NotFoundError
+from meterkast.keys import _aes
 from meterkast.keys.adapters import store
 from meterkast.keys.api import DataKeyService, KeyEncryptionProvider, SealedDataRejectedError
 
@@ -56,15 +57,20 @@ def _derive(key: bytes, info: bytes) -> bytes:
 class DerivedKeys:
     """The sealing and tagging keys derived from one data key (held in memory only)."""
 
-    __slots__ = ("_aead", "_prf", "_prf_lock", "_tagger")
+    __slots__ = ("_aead", "_aead_key", "_prf", "_prf_key", "_prf_lock", "_reader", "_tagger")
 
     def __init__(self, data_key: bytes) -> None:
-        self._aead = AESGCM(_derive(data_key, _SEAL_INFO))
+        # The raw derived keys too: reads across month keys pass them to the compiled kernel
+        # (``_aes``), one call for every month instead of one binding call per month.
+        self._aead_key = _derive(data_key, _SEAL_INFO)
+        self._aead = AESGCM(self._aead_key)
         # AES-256 on single blocks is a PRF; ECB over a batch of blocks evaluates it for many
         # messages in one OpenSSL call (0.1 us per message instead of a Python loop). It is
         # never used to encrypt data. The encryptor holds no state between blocks: kept, and
         # used under a lock.
-        prf_key = algorithms.AES(_derive(data_key, _PRF_INFO))
+        self._prf_key = _derive(data_key, _PRF_INFO)
+        self._reader = _aes.ReadKeys(self._prf_key, self._aead_key)
+        prf_key = algorithms.AES(self._prf_key)
         self._prf = Cipher(prf_key, modes.ECB()).encryptor()  # noqa: S305  # a PRF, see above
         self._prf_lock = threading.Lock()
         # Keyed BLAKE2b is a MAC by design (RFC 7693) and five times cheaper per short
@@ -115,6 +121,10 @@ class DerivedKeys:
             return [int.from_bytes(out[i : i + 8], "little") >> 2 for i in range(0, len(out), 16)]
         words: list[int] = (np.frombuffer(out, dtype="<u8")[::2] >> np.uint64(2)).tolist()
         return words
+
+    def reader(self) -> _aes.ReadKeys:
+        """Both keys as the compiled read path's opaque object (see ``DataKeyService``)."""
+        return self._reader
 
     def prf_one(self, message: bytes) -> int:
         """:meth:`prf` of a single message (a read: one per month key), without the batch's
@@ -255,6 +265,10 @@ class DataKeys:
     def data_key_prf_each(self, key_ids: Sequence[str], messages: Sequence[bytes]) -> list[int]:
         if _one_each(key_ids, messages):  # a read across months: one message per month key
             derived = self._derived_keys
+            if len(messages[0]) > PRF_BLOCK:
+                raise InvalidValueError("PRF messages must share one length of at most 16 bytes")
+            if messages.count(messages[0]) == len(messages):  # one EAN: one compiled call
+                return _aes.prf_each([derived(k)._prf_key for k in key_ids], messages[0])
             return [derived(k).prf_one(m) for k, m in zip(key_ids, messages, strict=True)]
         return by_key(self._derived_keys, key_ids, [messages], DerivedKeys.prf)
 
@@ -268,11 +282,16 @@ class DataKeys:
     ) -> list[bytes]:
         if _one_each(key_ids, sealed, associated):  # a read: a few units per month key
             derived = self._derived_keys
-            return [
-                derived(k).open_one(item, aad)
-                for k, item, aad in zip(key_ids, sealed, associated, strict=True)
-            ]
+            try:
+                return _aes.open_each([derived(k)._aead_key for k in key_ids], sealed, associated)
+            except _aes.RejectedError:
+                raise SealedDataRejectedError(
+                    "sealed data failed authentication (altered, or not sealed for this place)"
+                ) from None
         return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
+
+    def data_key_reader(self, key_id: str) -> _aes.ReadKeys | None:
+        return self._derived_keys(key_id).reader()
 
     def destroy_data_key(self, key_id: str) -> None:
         with self._lock:

@@ -204,12 +204,23 @@ def test_the_index_names_no_ean_and_a_moved_or_altered_unit_is_refused(
     both_paths_agree(service, [E1, E2, G1])
 
 
-def test_units_swapped_between_buckets_segments_or_months_do_not_open(tmp_path: Path) -> None:
+class BatchedOnlyKeys(FakeDataKeyService):
+    """A data-key service whose keys never leave it (as an HSM): no read keys, so the store
+    reads through the batched calls instead of the compiled path."""
+
+    def data_key_reader(self, key_id: str) -> None:
+        return None
+
+
+@pytest.mark.parametrize("key_service", [FakeDataKeyService, BatchedOnlyKeys])
+def test_units_swapped_between_buckets_segments_or_months_do_not_open(
+    tmp_path: Path, key_service: type[FakeDataKeyService]
+) -> None:
     eans = [f"8716871400000{i:05d}" for i in range(40)]  # four buckets of about 16
     facts = StaticConnectionFacts(
         [ConnectionFact(e, Product.ELECTRICITY, 3000.0, capacity_amps=25) for e in eans]
     )
-    keys = FakeDataKeyService()
+    keys = key_service()
 
     def new_service() -> ReadingsService:  # a reader of its own: sees the file as it is now
         store = EncryptedMonthStore(tmp_path / "readings", keys)
@@ -281,6 +292,64 @@ def test_units_swapped_between_buckets_segments_or_months_do_not_open(tmp_path: 
                 (sealed, bucket),
             )
     assert refused_somewhere()
+
+
+def test_the_compiled_read_opens_what_the_batched_calls_open(tmp_path: Path) -> None:
+    """The compiled path (``_units``: PRF, lookup and opening in C) and the data-key
+    service's batched calls give the same payloads, for every connection, across months and
+    segments, on the same files and keys."""
+    keys = FakeDataKeyService(tmp_path / "keys.json")
+    service = make_service(tmp_path / "readings", keys)
+    fill(service)
+    service.add_electricity_daily(  # a second segment in January
+        [ElectricityDaily(E1, START + timedelta(days=3), 9_999, 1, 2, 3, ReadingSource.CORRECTION)]
+    )
+    compiled = service._store.serving
+    batched = make_service(tmp_path / "readings", BatchedOnlyKeys(tmp_path / "keys.json"))
+    view = service._store.view()
+    assert view is not None
+    months = [(month, view.tokens[month]) for month in view.months]
+    assert len(months) >= 2
+    opened = 0
+    for dataset in Dataset:
+        for ean in (E1, E2, G1, "871687140000009999"):
+            mine = compiled.find(dataset, ean, months)
+            theirs = batched._store.serving.find(dataset, ean, months)
+            assert mine == theirs
+            opened += len(mine[0])
+    assert opened > 6
+    assert service.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR).equals(
+        batched.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR)
+    )
+
+
+def test_a_second_store_sees_commits_and_purges_through_the_generation_mark(
+    tmp_path: Path, keys: FakeDataKeyService
+) -> None:
+    """Two stores on one folder (the API server and a CLI import): the reader's view of
+    months and manifests follows every commit and purge of the other, without a check per
+    month."""
+    writer = make_service(tmp_path / "readings", keys)
+    reader = make_service(tmp_path / "readings", keys)
+    assert reader.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR).num_rows == 0
+    writer.add_electricity_daily([ElectricityDaily(E1, START, 1_000, 0, 0, 0)])
+    assert reader.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR).num_rows == 1
+    assert reader._store.view() is not None
+    writer.add_electricity_daily([ElectricityDaily(E1, START + timedelta(days=1), 2_000, 0, 0, 0)])
+    assert reader.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR)["import_t1_wh"].to_pylist() == [
+        1_000,
+        2_000,
+    ]
+    writer.add_electricity_daily([ElectricityDaily(E1, date(2026, 2, 3), 3_000, 0, 0, 0)])
+    days = reader.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR)["day"].to_pylist()
+    assert days[0] == START
+    assert days[-1] == date(2026, 2, 3)  # the days between are estimated at intake
+    assert len(reader.months()) == 2
+    writer._store.drop_month(date(2026, 1, 1))
+    assert reader.months() == [date(2026, 2, 1)]
+    days = reader.daily(Dataset.ELECTRICITY_DAILY, E1, *FAR)["day"].to_pylist()
+    assert days[-1] == date(2026, 2, 3)
+    assert min(days) >= date(2026, 2, 1)
 
 
 def test_a_connection_without_rows_in_a_month_reads_empty(service: ReadingsService) -> None:

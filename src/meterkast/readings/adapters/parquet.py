@@ -49,8 +49,19 @@ from meterkast.readings.ports import DataKeyService
 from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
 
 MANIFEST = "manifest.json"
+GENERATION = ".generation"  # replaced by every commit and purge (see _mark_change)
 # Files of a month folder that no manifest lists by design (the serving index and its journal).
 _KEPT = {MANIFEST, SERVING, f"{SERVING}-journal"}
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """What reads need of the store at one generation mark: its months and each month's
+    manifest token, read once per commit instead of checked per month and read."""
+
+    mark: bytes
+    months: list[date]
+    tokens: dict[date, str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +111,8 @@ class EncryptedMonthStore:
         self._manifests: dict[date, tuple[int, dict[str, list[str]]]] = {}
         self._months: tuple[int, list[date]] | None = None
         self._file_lists: dict[tuple[Dataset, date], tuple[object, list[OpenFile]]] = {}
+        self._generation = str(root / GENERATION)
+        self._view: _View | None = None
 
     def _new_factory(self) -> None:
         keys = self._keys
@@ -111,20 +124,62 @@ class EncryptedMonthStore:
 
     # -- manifest ---------------------------------------------------------------------------
 
+    def view(self) -> _View | None:
+        """The months and manifest tokens at the store's current generation mark (one small
+        file read when nothing was committed since the last call); None for a store no
+        writer of this version has marked yet (callers then check month by month).
+
+        A writer renames the manifest in before it replaces the mark, so a view built after
+        reading a mark is never older than that mark (at worst newer, and rebuilt once more
+        when the mark is seen to change).
+        """
+        try:
+            descriptor = os.open(self._generation, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            mark = os.read(descriptor, 64)
+        finally:
+            os.close(descriptor)
+        view = self._view
+        if view is not None and view.mark == mark:
+            return view
+        months = self._listed_months()
+        tokens = {}
+        for month in months:
+            path = Path(self._folder(month)) / MANIFEST
+            try:
+                tokens[month] = manifest_token(json.loads(path.read_text()))
+            except FileNotFoundError:  # purged meanwhile: the next mark says so
+                tokens[month] = manifest_token({})
+        view = self._view = _View(mark, months, tokens)
+        return view
+
     def months(self) -> list[date]:
         """Committed months, oldest first (cached until the store folder changes)."""
+        view = self.view()
+        if view is not None:
+            return view.months
+        return self._stamped_months()
+
+    def _listed_months(self) -> list[date]:
+        found: list[date] = []
+        if not self.root.exists():
+            return found
+        for child in self.root.iterdir():
+            if not child.name.startswith(".") and (child / MANIFEST).exists():
+                year, month = child.name.split("-")
+                found.append(date(int(year), int(month), 1))
+        return sorted(found)
+
+    def _stamped_months(self) -> list[date]:
         try:
             stamp = self.root.stat().st_mtime_ns
         except FileNotFoundError:
             return []
         if self._months is not None and self._months[0] == stamp:
             return self._months[1]
-        found = []
-        for child in self.root.iterdir():
-            if not child.name.startswith(".") and (child / MANIFEST).exists():
-                year, month = child.name.split("-")
-                found.append(date(int(year), int(month), 1))
-        self._months = (stamp, sorted(found))
+        self._months = (stamp, self._listed_months())
         return self._months[1]
 
     def _folder(self, month: date) -> str:
@@ -174,11 +229,21 @@ class EncryptedMonthStore:
         tmp.replace(folder / MANIFEST)
         fsync_dir(folder)
         self._manifests.pop(month, None)
-        if new_month:  # touch the store folder so every reader's month list refreshes
-            marker = self.root / ".months"
-            marker.with_suffix(".tmp").write_text(f"{month:%Y-%m}")
-            marker.with_suffix(".tmp").replace(marker)
+        self._mark_change()
+        if new_month:
             self._months = None
+
+    def _mark_change(self) -> None:
+        """Give the store a new generation mark (after a commit or purge, under the writer lock).
+
+        Readers compare this one small file with the mark their :class:`_View` was built at,
+        instead of a manifest freshness check per month (25 per history read). Its content is
+        random, so it cannot repeat, and renaming it in also changes the store folder's stamp,
+        which :meth:`months` relies on.
+        """
+        tmp = self.root / f"{GENERATION}.tmp"
+        tmp.write_bytes(secrets.token_bytes(16))
+        tmp.replace(self.root / GENERATION)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -445,7 +510,12 @@ class EncryptedMonthStore:
         indices = self._indices(dataset, columns)
         names = [SCHEMAS[dataset].names[i] for i in indices]
         if serving:
-            found = [(month, self.token(month)) for month in months]
+            view = self.view()
+            if view is None:
+                found = [(month, self.token(month)) for month in months]
+            else:  # a month the view no longer holds was purged: nothing to read there
+                tokens = view.tokens
+                found = [(month, tokens[month]) for month in months if month in tokens]
             served, stale = self.serving.find(dataset, ean, found)
         else:
             served, stale = [], list(months)
@@ -521,6 +591,7 @@ class EncryptedMonthStore:
         self._finish(purging)
         self._manifests.pop(month, None)
         self._months = None
+        self._mark_change()
         for path in [p for p in self._open if p.parent == folder]:
             del self._open[path]
         self._file_lists.clear()

@@ -50,7 +50,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from meterkast.kernel.errors import DomainError
-from meterkast.keys.api import SealedDataRejectedError
+from meterkast.keys.api import ReadKeys, SealedDataRejectedError
+from meterkast.readings import _units
 from meterkast.readings.adapters.parquet_files import fsync_dir
 from meterkast.readings.blobs import SUMMARY, Groups, group, last_rows, merge_last
 from meterkast.readings.bucket_codec import decode_summary, encode_buckets, encode_summary
@@ -72,6 +73,8 @@ _SCHEMA = (
 # A serving file never changes once in place (see ServingIndex._writer): its token, bucket
 # counts and units, read by separate statements, always come from one snapshot.
 _READ = "SELECT segment, sealed FROM units WHERE dataset = ? AND bucket = ?"
+# Mapped per open serving file (address space only; the page cache holds the pages either way).
+MMAP_BYTES = 1 << 30
 _READ_SUMMARY = "SELECT sealed FROM summary WHERE dataset = ?"
 
 
@@ -142,40 +145,52 @@ class _StaleError(Exception):
     """The serving file's token is not the one the writer expected: nothing is written."""
 
 
-def _connect_reader(path: Path) -> sqlite3.Connection:
-    """A read connection to a serving file that never changes (see ``_writer``): immutable, so
-    a statement takes no locks and checks for no journal (8 system calls fewer each)."""
-    return sqlite3.connect(
-        f"{path.as_uri()}?immutable=1", uri=True, isolation_level=None, check_same_thread=False
-    )
+def _reader_uri(path: Path) -> str:
+    """A serving file that never changes (see ``_writer``) is opened immutable: a statement
+    takes no locks and checks for no journal (8 system calls fewer each)."""
+    return f"{path.as_uri()}?immutable=1"
+
+
+def _connect_reader(uri: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    # Pages straight from the file's mapping instead of a read() per page not yet cached: a
+    # history read touches a different bucket in each of 25 files, so nearly every page is new.
+    connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    return connection
 
 
 @dataclass(slots=True)
 class _Reader:
     """An open serving file (immutable, see ``ServingIndex._writer``) and what it holds that a
     read needs first: its token and each dataset's bucket count, read once when opened (the
-    file cannot change, so they stay its snapshot's values)."""
+    file cannot change, so they stay its snapshot's values). ``units`` and ``read_keys`` are
+    the compiled read path's handles, made on its first read."""
 
     inode: int
     connection: sqlite3.Connection
     lock: threading.Lock
     token: str | None
     buckets: dict[str, int]
+    uri: str
+    units: _units.Units | None = None
+    read_keys: ReadKeys | None = None
 
     @classmethod
     def open(cls, path: Path, inode: int) -> _Reader:
-        connection = _connect_reader(path)
+        uri = _reader_uri(path)
+        connection = _connect_reader(uri)
         try:
             row = connection.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
             counts = dict(connection.execute("SELECT dataset, count FROM buckets").fetchall())
         except sqlite3.OperationalError:  # a file of an older format (or no file yet)
             row, counts = None, {}
         token = None if row is None else str(row[0])
-        return cls(inode, connection, threading.Lock(), token, counts)
+        return cls(inode, connection, threading.Lock(), token, counts, uri)
 
     def close(self) -> None:
         with self.lock:
             self.connection.close()
+            self.units = None  # its connection closes when the last read using it returns
 
 
 class ServingIndex:
@@ -252,26 +267,72 @@ class ServingIndex:
     def _find(
         self, dataset: Dataset, ean: str, months: Sequence[tuple[date, str]]
     ) -> tuple[list[bytes], list[date]]:
-        if not months:
-            return [], []
-        key_ids = [_key_id(month) for month, _ in months]
-        message = prf_message(dataset, ean)
-        try:
-            numbers = self._keys.data_key_prf_each(key_ids, [message] * len(key_ids))
-        except DomainError as error:
-            raise self._failed([month for month, _ in months], error) from None
+        value = dataset.value
         stale: list[date] = []
-        ids: list[str] = []
-        sealed: list[bytes] = []
-        associated: list[bytes] = []
-        for (month, token), key_id, number in zip(months, key_ids, numbers, strict=True):
+        chosen: list[tuple[date, _Reader, int]] = []
+        for month, token in months:
             reader = self._current(month, token)
             if reader is None:
                 stale.append(month)
                 continue
-            count = reader.buckets.get(dataset.value)
-            if count is None:  # no rows of this dataset in the month
-                continue
+            count = reader.buckets.get(value)
+            if count is not None:  # else no rows of this dataset in the month
+                chosen.append((month, reader, count))
+        if not chosen:
+            return [], stale
+        message = prf_message(dataset, ean)
+        handles = self._compiled(chosen)
+        if handles is None:
+            return self._opened_each(dataset, message, chosen), stale
+        try:
+            payloads = _units.read(
+                handles[0],
+                handles[1],
+                [count for _, _, count in chosen],
+                [_unit_place(dataset, month) for month, _, _ in chosen],
+                value,
+                message,
+            )
+        except _units.RejectedError:
+            raise SealedDataRejectedError(
+                "sealed data failed authentication (altered, or not sealed for this place)"
+            ) from None
+        return payloads, stale
+
+    def _compiled(
+        self, chosen: Sequence[tuple[date, _Reader, int]]
+    ) -> tuple[list[_units.Units], list[ReadKeys]] | None:
+        """The compiled read's file and key handles for the chosen months (made once per open
+        file), or None where the data-key service hands out no read keys."""
+        units, keys = [], []
+        for month, reader, _ in chosen:
+            if reader.read_keys is None:
+                try:
+                    reader.read_keys = self._keys.data_key_reader(_key_id(month))
+                except DomainError as error:
+                    raise self._failed([month], error) from None
+                if reader.read_keys is None:
+                    return None
+            if reader.units is None:
+                reader.units = _units.Units(reader.uri, MMAP_BYTES)
+            units.append(reader.units)
+            keys.append(reader.read_keys)
+        return units, keys
+
+    def _opened_each(
+        self, dataset: Dataset, message: bytes, chosen: Sequence[tuple[date, _Reader, int]]
+    ) -> list[bytes]:
+        """The chosen months' units through the data-key service's batched calls (a service
+        that hands out no read keys): a statement per month, then one call to open all."""
+        key_ids = [_key_id(month) for month, _, _ in chosen]
+        try:
+            numbers = self._keys.data_key_prf_each(key_ids, [message] * len(key_ids))
+        except DomainError as error:
+            raise self._failed([month for month, _, _ in chosen], error) from None
+        ids: list[str] = []
+        sealed: list[bytes] = []
+        associated: list[bytes] = []
+        for (month, reader, count), key_id, number in zip(chosen, key_ids, numbers, strict=True):
             bucket = number % count
             with reader.lock:
                 rows = reader.connection.execute(_READ, (dataset.value, bucket)).fetchall()
@@ -280,11 +341,11 @@ class ServingIndex:
                 sealed.append(unit)
                 associated.append(_associated(dataset, month, bucket, segment))
         if not sealed:
-            return [], stale
+            return []
         try:
-            return self._keys.data_key_open_each(ids, sealed, associated), stale
+            return self._keys.data_key_open_each(ids, sealed, associated)
         except DomainError as error:
-            raise self._failed([month for month, _ in months], error) from None
+            raise self._failed([month for month, _, _ in chosen], error) from None
 
     def _current(self, month: date, token: str) -> _Reader | None:
         """The month's reader when its file reflects ``token``, else None.
