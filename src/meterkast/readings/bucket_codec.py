@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +22,10 @@ from meterkast.readings.blobs import CODES, RECORDS, SUMMARY, Groups
 from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
 
 FIELDS = {dataset: tuple(RECORDS[dataset].names or ()) for dataset in Dataset}
+# The texts behind the positions a decoded source or quality field holds.
+CODE_TEXTS: dict[str, tuple[str, ...]] = {
+    name: tuple(str(v) for v in codes.to_pylist()) for name, codes in CODES.items()
+}
 # The width of each field as decoded: the byte width of its Arrow storage type.
 _WIDTHS = {d: bytes(RECORDS[d][name].itemsize for name in FIELDS[d]) for d in Dataset}
 _TIME = {d: FIELDS[d].index(TIME_COLUMN[d]) for d in Dataset}
@@ -62,20 +67,32 @@ def encode_buckets(groups: Groups, buckets: np.ndarray, n_buckets: int) -> list[
     )
 
 
-def decode_rows(
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """One connection's rows as the codec decoded them, ordered by (time, version): each field
+    of :data:`FIELDS` as raw little-endian values at its Arrow width (source and quality as
+    one-byte positions in :data:`CODE_TEXTS`). Callers that only write the rows out (the API's
+    JSON) use the buffers as they are; :func:`decoded_table` makes the Arrow table."""
+
+    dataset: Dataset
+    count: int
+    fields: tuple[bytes, ...]
+
+    def field(self, name: str) -> bytes:
+        return self.fields[FIELDS[self.dataset].index(name)]
+
+
+def decode(
     dataset: Dataset,
     payloads: list[bytes],
     ean: str,
-    columns: Sequence[str],
     *,
     window: tuple[int, int] | None = None,
     latest: bool = False,
-) -> pa.Table:
-    """One connection's rows from ``payloads`` as Arrow, ordered by (time, version).
-
-    ``window`` keeps rows whose time (days since 1970 for daily datasets, microseconds for
-    intervals) lies in ``[low, high)``; ``latest`` keeps only the highest version per time.
-    """
+) -> Decoded:
+    """One connection's rows from ``payloads``. ``window`` keeps rows whose time (days since
+    1970 for daily datasets, microseconds for intervals) lies in ``[low, high)``; ``latest``
+    keeps only the highest version per time."""
     low, high = window or _EVERYTHING
     count, fields = _codec.decode(
         payloads,
@@ -87,7 +104,26 @@ def decode_rows(
         high,
         latest,
     )
-    schema, plan = _plan(dataset, tuple(columns))
+    return Decoded(dataset, count, tuple(fields))
+
+
+def decode_rows(
+    dataset: Dataset,
+    payloads: list[bytes],
+    ean: str,
+    columns: Sequence[str],
+    *,
+    window: tuple[int, int] | None = None,
+    latest: bool = False,
+) -> pa.Table:
+    """:func:`decode` as an Arrow table of ``columns`` (schema types, in the given order)."""
+    return decoded_table(decode(dataset, payloads, ean, window=window, latest=latest), ean, columns)
+
+
+def decoded_table(decoded: Decoded, ean: str, columns: Sequence[str]) -> pa.Table:
+    """The decoded rows as Arrow: Python only wraps the buffers (``pa.Array.from_buffers``)."""
+    count, fields = decoded.count, decoded.fields
+    schema, plan = _plan(decoded.dataset, tuple(columns))
     arrays: list[pa.Array] = []
     for position, kind in plan:
         if position < 0:  # the EAN on every row, built from buffers (pa.repeat costs more)

@@ -16,6 +16,7 @@ from meterkast.kernel.codes import Product
 from meterkast.readings.adapters.parquet import EncryptedMonthStore, WrittenAhead
 from meterkast.readings.anchors import Anchors, from_summaries
 from meterkast.readings.api import ElectricityDaily, GasDaily, IntakeResult, IntervalValue
+from meterkast.readings.bucket_codec import Decoded
 from meterkast.readings.columns import DailyColumns, concat, sorted_unique
 from meterkast.readings.fastpath import decide_batch
 from meterkast.readings.frames import (
@@ -234,6 +235,24 @@ class ReadingsService:
         return self._store.read_ean(
             dataset, months, ean, names, serving=serving, window=window, latest=not all_versions
         )
+
+    def daily_decoded(self, dataset: Dataset, ean: str, first: date, last: date) -> Decoded | None:
+        """:meth:`daily`'s latest view as the serving codec decoded it (raw columns, see
+        :class:`meterkast.readings.bucket_codec.Decoded`), for callers that only write the
+        rows out; None where a month must be read from its files (then use :meth:`daily`)."""
+        months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
+        window = (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
+        return self._store.read_latest(dataset, months, ean, window)
+
+    def intervals_decoded(self, ean: str, start: datetime, end: datetime) -> Decoded | None:
+        """:meth:`intervals` as :meth:`daily_decoded` gives :meth:`daily`."""
+        months = [
+            m
+            for m in self._store.months()
+            if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
+        ]
+        window = (_microseconds(start), _microseconds(end))
+        return self._store.read_latest(Dataset.INTERVAL, months, ean, window)
 
     def intervals(
         self, ean: str, start: datetime, end: datetime, *, serving: bool = True

@@ -99,7 +99,7 @@ def _field(array: pa.Array, kind: str) -> Field | None:
     if array.null_count:
         return None
     if kind == "integer" and pa.types.is_signed_integer(arrow):
-        return KIND_INT, _fixed(array, _INT_FORMATS[arrow.bit_width]), None
+        return KIND_INT, _fixed(array, INT_FORMATS[arrow.bit_width]), None
     if kind == "integer" and pa.types.is_integer(arrow):
         try:  # unsigned: as int64, an unsigned value too big for it refused
             return KIND_INT, _fixed(array.cast(pa.int64()), "q"), None
@@ -137,7 +137,7 @@ def _key(name: str) -> bytes:
 
 _UTC = {"UTC", "+00:00"}
 IntFormat = Literal["b", "h", "i", "q"]
-_INT_FORMATS: dict[int, IntFormat] = {8: "b", 16: "h", 32: "i", 64: "q"}
+INT_FORMATS: dict[int, IntFormat] = {8: "b", 16: "h", 32: "i", 64: "q"}
 
 
 def _is_text(arrow: pa.DataType) -> bool:

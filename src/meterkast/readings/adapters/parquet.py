@@ -43,7 +43,7 @@ from meterkast.readings.adapters.parquet_files import (
     sort_keys,
 )
 from meterkast.readings.adapters.serving import SERVING, ServingIndex, manifest_token
-from meterkast.readings.bucket_codec import decode_rows
+from meterkast.readings.bucket_codec import Decoded, decode, decode_rows
 from meterkast.readings.frames import one_connection
 from meterkast.readings.ports import DataKeyService
 from meterkast.readings.schema import SCHEMAS, TIME_COLUMN, Dataset
@@ -545,6 +545,22 @@ class EncryptedMonthStore:
             files = files.filter(pa.array((values >= window[0]) & (values < window[1])))
         both = pa.concat_tables([table, files.select(names)])
         return one_connection(both, time, latest_only=latest)
+
+    def read_latest(
+        self, dataset: Dataset, months: Sequence[date], ean: str, window: tuple[int, int]
+    ) -> Decoded | None:
+        """:meth:`read_ean` of the latest versions in ``window``, left as the codec decoded
+        them (no Arrow); None unless every month's serving units are current (the caller then
+        reads the table, which may come from the Parquet files)."""
+        view = self.view()
+        if view is None:
+            return None
+        tokens = view.tokens
+        found = [(month, tokens[month]) for month in months if month in tokens]
+        served, stale = self.serving.find(dataset, ean, found)
+        if stale:
+            return None
+        return decode(dataset, served, ean, window=window, latest=True)
 
     def read_eans(
         self,
