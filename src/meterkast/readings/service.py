@@ -223,7 +223,8 @@ class ReadingsService:
         latest version applied there); ``serving=False`` reads the Parquet files instead (the
         same answer, slower: for checks and diagnosis).
         """
-        months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
+        start = first_of_month(first)
+        months = [m for m in self._store.months() if start <= m <= last]
         names = SCHEMAS[dataset].names
         if columns is not None:
             wanted = {"ean", "day", "version", *columns}
@@ -240,28 +241,23 @@ class ReadingsService:
         """:meth:`daily`'s latest view as the serving codec decoded it (raw columns, see
         :class:`meterkast.readings.bucket_codec.Decoded`), for callers that only write the
         rows out; None where a month must be read from its files (then use :meth:`daily`)."""
-        months = [m for m in self._store.months() if first_of_month(first) <= m <= last]
+        start = first_of_month(first)
+        months = [m for m in self._store.months() if start <= m <= last]
         window = (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
         return self._store.read_latest(dataset, months, ean, window)
 
     def intervals_decoded(self, ean: str, start: datetime, end: datetime) -> Decoded | None:
         """:meth:`intervals` as :meth:`daily_decoded` gives :meth:`daily`."""
-        months = [
-            m
-            for m in self._store.months()
-            if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
-        ]
+        low, high = first_of_month(start.astimezone(UTC).date()), end.astimezone(UTC).date()
+        months = [m for m in self._store.months() if low <= m <= high]
         window = (_microseconds(start), _microseconds(end))
         return self._store.read_latest(Dataset.INTERVAL, months, ean, window)
 
     def intervals(
         self, ean: str, start: datetime, end: datetime, *, serving: bool = True
     ) -> pa.Table:
-        months = [
-            m
-            for m in self._store.months()
-            if first_of_month(start.astimezone(UTC).date()) <= m <= end.astimezone(UTC).date()
-        ]
+        low, high = first_of_month(start.astimezone(UTC).date()), end.astimezone(UTC).date()
+        months = [m for m in self._store.months() if low <= m <= high]
         window = (_microseconds(start), _microseconds(end))  # start included, end not
         return self._store.read_ean(
             Dataset.INTERVAL, months, ean, serving=serving, window=window, latest=True

@@ -6,6 +6,9 @@ The head row is the lock appenders queue on, so the chain never forks under conc
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
+from asyncio import _get_running_loop as asyncio_running_loop  # None outside a loop, no raise
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -121,7 +124,8 @@ class HeadWriter:
 
     @contextmanager
     def transaction(self) -> Iterator[HeadWriter.Transaction]:
-        raw = self._engine.raw_connection()
+        kept = loop_connection(self._engine)
+        raw = self._engine.raw_connection() if kept is None else kept
         try:
             cursor = raw.cursor()
             yield HeadWriter.Transaction(self, cursor)
@@ -131,7 +135,8 @@ class HeadWriter:
             raw.rollback()
             raise
         finally:
-            raw.close()  # back to the pool
+            if kept is None:
+                raw.close()  # back to the pool
 
     class Transaction:
         def __init__(self, writer: HeadWriter, cursor: Any) -> None:
@@ -162,14 +167,58 @@ class HeadWriter:
             self._writer.inserts[table].run_many(self._cursor, rows)
 
 
+_LOOP_CONNECTIONS: weakref.WeakKeyDictionary[Engine, threading.local] = weakref.WeakKeyDictionary()
+
+
+def loop_connection(engine: Engine) -> Any | None:
+    """A SQLite connection kept for the calling thread while it runs an event loop (the API
+    server's loop, which runs a few short statements per request), else None (use the pool).
+
+    A pool checkout and return cost 16 µs against 2.5 µs for the statement itself. The kept
+    connection is taken from the pool once (so it has the engine's pragmas) and detached from
+    it, so it never counts against the pool's size; it closes when its thread ends or the
+    engine is disposed. SQLite only: its driver starts no transaction for a SELECT and callers
+    end their own, so nothing is left open between uses.
+    """
+    if engine.dialect.name != "sqlite" or asyncio_running_loop() is None:
+        return None
+    local = _LOOP_CONNECTIONS.get(engine)
+    if local is None:
+        local = _LOOP_CONNECTIONS.setdefault(engine, threading.local())
+        if not sa.event.contains(engine, "engine_disposed", _forget_loop_connections):
+            sa.event.listen(engine, "engine_disposed", _forget_loop_connections)
+    raw = getattr(local, "raw", None)
+    if raw is None:
+        raw = engine.raw_connection()
+        raw.detach()
+        local.raw = raw
+    return raw
+
+
+def _forget_loop_connections(engine: Engine) -> None:
+    """On ``engine.dispose()``: threads take fresh connections next time (the kept ones close
+    when nothing refers to them any more)."""
+    _LOOP_CONNECTIONS.pop(engine, None)
+
+
 @contextmanager
 def read_cursor(engine: Engine) -> Iterator[Any]:
-    """A DB-API cursor for one read outside any transaction, on a pooled connection.
+    """A DB-API cursor for one read outside any transaction, on a pooled connection (or the
+    loop thread's kept one, see :func:`loop_connection`).
 
     On PostgreSQL the connection is put in autocommit for the read: inside a transaction the
     driver adds BEGIN and ROLLBACK round trips (the facts query took 0.20 ms so, 0.04 ms without).
     SQLite's driver starts no transaction for a SELECT; the rollback there is a no-op.
     """
+    kept = loop_connection(engine)
+    if kept is not None:
+        cursor = kept.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            kept.rollback()
+        return
     raw = engine.raw_connection()
     try:
         driver = raw.dbapi_connection
