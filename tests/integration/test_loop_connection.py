@@ -7,8 +7,11 @@ import asyncio
 import threading
 from pathlib import Path
 
-from meterkast.access.adapters.sql import loop_connection, read_cursor
+from sqlalchemy.engine import Engine
+
+from meterkast.access.adapters.sql import read_cursor
 from meterkast.db.engine import create_engine
+from meterkast.db.loop import loop_connection
 
 
 def test_a_loop_thread_keeps_one_connection_and_the_pool_stays_free(tmp_path: Path) -> None:
@@ -38,11 +41,12 @@ def test_a_loop_thread_keeps_one_connection_and_the_pool_stays_free(tmp_path: Pa
     engine.dispose()
 
 
-def test_postgresql_is_never_kept() -> None:
-    engine = create_engine("postgresql://postgres@127.0.0.1:5432/test")
+def test_postgresql_and_in_memory_databases_are_never_kept() -> None:
+    for url in ("postgresql://postgres@127.0.0.1:5432/test", "sqlite://"):
+        engine = create_engine(url)
 
-    async def in_loop() -> object:
-        return loop_connection(engine)
+        async def in_loop(engine: Engine = engine) -> object:
+            return loop_connection(engine)
 
-    assert asyncio.run(in_loop()) is None  # decided before any connection is made
-    engine.dispose()
+        assert asyncio.run(in_loop()) is None  # decided before any connection is made
+        engine.dispose()
