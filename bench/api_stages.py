@@ -178,7 +178,7 @@ def stages(home: Path, requests: list[tuple[str, str]], n: int) -> list[tuple[st
         ("audit append (one request, group commit)", *_median_us(lambda i: app.audit_trail.record(
             principal=claims[i % k], action=Action.READ_DAILY, resource=resources[i % k],
             decision=decisions[i % k], at=now), n)),
-        ("readings read, real store (other helper's part)",
+        ("readings read, real store (decoded serving columns)",
          *_median_us(lambda i: store.daily(parsed[i % k][0], decisions[i % k].days), min(n, 60))),
         ("730 rows -> JSON bytes", *_median_us(lambda i: readings_json(
             parsed[i % k][0], Disclosure(decisions[i % k], rows[i % k])), n)),
