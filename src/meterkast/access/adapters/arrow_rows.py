@@ -38,17 +38,11 @@ if TYPE_CHECKING:
 Row = Mapping[str, object]
 
 
-class ArrowRows(Sequence[Row]):
-    """The ``ReadingsQuery`` answer over one Arrow table (the ``JsonRows`` port of the API)."""
+class LazyRows(Sequence[Row]):
+    """Rows for Python built on first use (:meth:`_materialised`); equal to any sequence of
+    the same rows, like a list. The API only asks for ``json_array``."""
 
-    __slots__ = ("_rows", "_table")
-
-    def __init__(self, table: pa.Table) -> None:
-        self._table = table
-        self._rows: list[Row] | None = None
-
-    def __len__(self) -> int:
-        return int(self._table.num_rows)
+    __slots__ = ()
 
     @overload
     def __getitem__(self, index: int) -> Row: ...
@@ -66,6 +60,22 @@ class ArrowRows(Sequence[Row]):
         return isinstance(other, Sequence) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: like a list
+
+    def _materialised(self) -> Sequence[Row]:
+        raise NotImplementedError
+
+
+class ArrowRows(LazyRows):
+    """The ``ReadingsQuery`` answer over one Arrow table (the ``JsonRows`` port of the API)."""
+
+    __slots__ = ("_rows", "_table")
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+        self._rows: list[Row] | None = None
+
+    def __len__(self) -> int:
+        return int(self._table.num_rows)
 
     def _materialised(self) -> list[Row]:
         if self._rows is None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, overload
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +26,7 @@ from meterkast.access.adapters._jsonrows import (
     KIND_MICROS,
     rows_json,
 )
-from meterkast.access.adapters.arrow_rows import INT_FORMATS, ArrowRows, IntFormat
+from meterkast.access.adapters.arrow_rows import INT_FORMATS, ArrowRows, IntFormat, LazyRows
 from meterkast.access.ports import READING_FIELDS
 from meterkast.readings.bucket_codec import CODE_TEXTS, Decoded, decoded_table
 from meterkast.readings.schema import SCHEMAS, Dataset
@@ -67,7 +67,7 @@ def _texts(name: str) -> tuple[bytes, ...]:
     return tuple(json.dumps(t, ensure_ascii=False).encode() for t in CODE_TEXTS[name])
 
 
-class ColumnRows(Sequence[Row]):
+class ColumnRows(LazyRows):
     """The ``ReadingsQuery`` answer over decoded columns, one part per disclosed range."""
 
     __slots__ = ("_arrow", "_count", "_dataset", "_ean", "_parts")
@@ -84,22 +84,8 @@ class ColumnRows(Sequence[Row]):
     def __len__(self) -> int:
         return self._count
 
-    @overload
-    def __getitem__(self, index: int) -> Row: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Row]: ...
-
-    def __getitem__(self, index: int | slice) -> Row | Sequence[Row]:
-        return self.as_arrow()[index]
-
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self.as_arrow())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: like a list
+    def _materialised(self) -> Sequence[Row]:
+        return self.as_arrow()
 
     def as_arrow(self) -> ArrowRows:
         """The same rows as the Arrow path gives them (built once)."""

@@ -152,6 +152,9 @@ class EncryptedMonthStore:
                 tokens[month] = manifest_token(json.loads(path.read_text()))
             except FileNotFoundError:  # purged meanwhile: the next mark says so
                 tokens[month] = manifest_token({})
+        if self._view is not None:  # months purged meanwhile: their readers (and keys) go
+            for gone in set(self._view.months) - set(months):
+                self.serving.forget(gone)
         view = self._view = _View(mark, months, tokens)
         return view
 
