@@ -352,6 +352,18 @@ def test_a_second_store_sees_commits_and_purges_through_the_generation_mark(
     assert min(days) >= date(2026, 2, 1)
 
 
+def test_a_store_under_a_relative_path_serves_its_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: FakeDataKeyService
+) -> None:
+    """``make demo`` keeps its instance under ``.meterkast/demo``: serving files are opened by
+    URI, which needs the absolute path."""
+    monkeypatch.chdir(tmp_path)
+    service = make_service(Path("relative") / "readings", keys)
+    fill(service)
+    assert service.serving_is_current(date(2026, 1, 1))
+    assert both_paths_agree(service, [E1, E2, G1]) > 10
+
+
 def test_a_connection_without_rows_in_a_month_reads_empty(service: ReadingsService) -> None:
     fill(service)
     empty = service.daily(Dataset.GAS_DAILY, E1, *FAR)

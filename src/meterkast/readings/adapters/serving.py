@@ -148,7 +148,7 @@ class _StaleError(Exception):
 def _reader_uri(path: Path) -> str:
     """A serving file that never changes (see ``_writer``) is opened immutable: a statement
     takes no locks and checks for no journal (8 system calls fewer each)."""
-    return f"{path.as_uri()}?immutable=1"
+    return f"{path.absolute().as_uri()}?immutable=1"  # a URI needs an absolute path
 
 
 def _connect_reader(uri: str) -> sqlite3.Connection:
