@@ -5,7 +5,10 @@ Each request pays the full path: bearer-token check (with the revocation lookup)
 query and the JSON answer. Baseline in the same run: a bare FastAPI JSON endpoint served by the
 same uvicorn settings (uvloop + httptools, one worker) and driven by the same closed-loop client;
 the issue names the plain-function one (``/bare``), and since the readings path is now answered in
-the event loop an ``async`` one (``/bare-async``) is printed beside it. A third server runs the
+the event loop an ``async`` one (``/bare-async``) is printed beside it. The bare and the history
+servers run side by side and are driven in alternating rounds (this machine's speed drifts by
+1.5x within minutes, so back-to-back runs of 15 s each gave ratios from 35 % to 47 % for the same
+code); the server's own CPU time per request is printed too. A third server runs the
 same application with the readings port answering from memory, so the request path is seen apart
 from the store; a fourth serves one recorded real answer's bytes from the bare app (an async
 endpoint doing no work: what moving an answer of the real size costs this server and client); then
@@ -37,7 +40,8 @@ from meterkast.settings import CoreSettings
 
 SCALES = {"quick": 2_000, "full": 100_000}
 CUSTOMERS = 200  # distinct households queried, each with 24 months of readings
-SECONDS = {"quick": 5.0, "full": 15.0}
+SECONDS = {"quick": 5.0, "full": 15.0}  # per measurement (the rounds of one add up to it)
+ROUNDS = {"quick": 2, "full": 5}  # bare and history alternate (see _interleaved)
 CLIENTS = 4  # concurrent keep-alive connections (2 processes x 2 threads)
 # Worker processes of every server in the run (the bare one too): METERKAST_BENCH_API_WORKERS.
 WORKERS = int(os.environ.get("METERKAST_BENCH_API_WORKERS", "1"))
@@ -141,9 +145,8 @@ def _fetch(port: int, path: str, token: str) -> bytes:
         conn.close()
 
 
-def _drive(
-    port: int, requests: list[tuple[str, str]], seconds: float
-) -> tuple[float, float, float]:
+def _latencies(port: int, requests: list[tuple[str, str]], seconds: float) -> list[float]:
+    """Every request's latency (s) of ``seconds`` of closed-loop load by CLIENTS clients."""
     queue: mp.Queue = mp.Queue()
     shares = [requests[k::2] or requests for k in range(CLIENTS // 2)]
     workers = [mp.Process(target=_client, args=(port, share, seconds, queue)) for share in shares]
@@ -152,9 +155,60 @@ def _drive(
     latencies = [x for _ in workers for x in queue.get()]
     for w in workers:
         w.join()
-    latencies.sort()
-    rps = len(latencies) / seconds
-    return rps, statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.95)] * 1000
+    return latencies
+
+
+def _figures(latencies: list[float], seconds: float) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p95 ms)."""
+    ordered = sorted(latencies)
+    rps = len(ordered) / seconds
+    return rps, statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
+
+
+def _drive(
+    port: int, requests: list[tuple[str, str]], seconds: float
+) -> tuple[float, float, float]:
+    return _figures(_latencies(port, requests, seconds), seconds)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _interleaved(
+    bare: tuple[int, int],
+    history: tuple[int, int],
+    requests: list[tuple[str, str]],
+    rounds: int,
+    seconds: float,
+) -> tuple[
+    tuple[float, float, float], tuple[float, float, float], list[float], tuple[float, float]
+]:
+    """The sync bare endpoint and the history alternately, in ``rounds`` rounds that add up
+    to ``seconds`` for each, so both see the same machine (this one's speed drifts by 1.5x
+    within minutes): each one's figures over all its rounds, the per-round throughput ratios,
+    and each server's CPU time per request (one worker: the server process itself)."""
+    bare_lat: list[float] = []
+    history_lat: list[float] = []
+    ratios: list[float] = []
+    cpu = [0.0, 0.0]
+    each = seconds / rounds
+    for _ in range(rounds):
+        got = []
+        for k, ((port, pid), work, into) in enumerate(
+            ((bare, [("/bare", "-")], bare_lat), (history, requests, history_lat))
+        ):
+            before = _cpu_seconds(pid)
+            latencies = _latencies(port, work, each)
+            cpu[k] += _cpu_seconds(pid) - before
+            into += latencies
+            got.append(len(latencies))
+        ratios.append(got[1] / got[0])
+    total = seconds
+    per_request = (cpu[0] / len(bare_lat) * 1e6, cpu[1] / len(history_lat) * 1e6)
+    return _figures(bare_lat, total), _figures(history_lat, total), ratios, per_request
 
 
 def run(scale: str) -> None:
@@ -174,30 +228,30 @@ def run(scale: str) -> None:
         port = _free_port()
         bare = _serve(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *flags],
                       env, port)  # fmt: skip
+        store_port = _free_port()
+        store = _serve(["-m", "uvicorn", "--factory", "meterkast.api.asgi:create", "--port",
+                        str(store_port), *flags], env, store_port)  # fmt: skip
         try:
             _drive(port, [("/bare", "-")], 1.0)  # warm-up
-            bare_rps, bare_p50, bare_p95 = _drive(port, [("/bare", "-")], seconds)
-            bare_async = _drive(port, [("/bare-async", "-")], seconds)
-        finally:
-            bare.terminate()
-            bare.wait()
-        served = {}
-        for name, factory, warm in (
-            ("store", "meterkast.api.asgi:create", 2.0),
-            ("prepared", "bench.api_stages:create_prepared", 6.0),
-        ):
-            port = _free_port()
-            server = _serve(
-                ["-m", "uvicorn", "--factory", factory, "--port", str(port), *flags], env, port
+            _drive(store_port, requests, 2.0)  # warm-up: tokens verified, files opened
+            bare_figures, history, ratios, cpu = _interleaved(
+                (port, bare.pid), (store_port, store.pid), requests, ROUNDS[scale], seconds
             )
-            try:
-                _drive(port, requests, warm)  # warm-up: tokens verified, files or rows cached
-                served[name] = _drive(port, requests, seconds)
-                if name == "store":
-                    answer.write_bytes(_fetch(port, *requests[0]))
-            finally:
+            bare_async = _drive(port, [("/bare-async", "-")], seconds)
+            answer.write_bytes(_fetch(store_port, *requests[0]))
+        finally:
+            for server in (bare, store):
                 server.terminate()
                 server.wait()
+        port = _free_port()
+        prepared = _serve(["-m", "uvicorn", "--factory", "bench.api_stages:create_prepared",
+                           "--port", str(port), *flags], env, port)  # fmt: skip
+        try:
+            _drive(port, requests, 6.0)  # warm-up: every household's rows read once
+            prepared_figures = _drive(port, requests, seconds)
+        finally:
+            prepared.terminate()
+            prepared.wait()
         port = _free_port()
         transfer = _serve(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), *flags],
                          {**env, "METERKAST_BENCH_ANSWER": str(answer)}, port)  # fmt: skip
@@ -208,9 +262,11 @@ def run(scale: str) -> None:
             transfer.terminate()
             transfer.wait()
         breakdown = stages(home, requests, 300 if scale == "full" else 200)
-    rps, p50, p95 = served["store"]
-    prepared_rps, prepared_p50, prepared_p95 = served["prepared"]
-    print(f"uvicorn, uvloop + httptools, {WORKERS} worker(s) for every server")
+    bare_rps, bare_p50, bare_p95 = bare_figures
+    rps, p50, p95 = history
+    prepared_rps, prepared_p50, prepared_p95 = prepared_figures
+    print(f"uvicorn, uvloop + httptools, {WORKERS} worker(s) for every server; bare and "
+          f"history alternate, {ROUNDS[scale]} rounds, {seconds:.0f} s in all each")  # fmt: skip
     async_rps, async_p50, async_p95 = bare_async
     print(f"bare FastAPI endpoint    {bare_rps:8,.0f} req/s   p50 {bare_p50:6.2f} ms   "
           f"p95 {bare_p95:6.2f} ms   (sync def: the issue's baseline)")  # fmt: skip
@@ -219,6 +275,10 @@ def run(scale: str) -> None:
     print(f"24-month history via API {rps:8,.0f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
     print(f"ratio to bare            {rps / bare_rps:8.1%}   (target >= 40 %); "
           f"p95 target <= 25 ms: {'met' if p95 <= 25 else 'not met'}")  # fmt: skip
+    print(f"  per round              {', '.join(f'{r:.1%}' for r in ratios)}")
+    if WORKERS == 1:
+        print(f"server CPU per request   bare {cpu[0]:6.0f} µs, history {cpu[1]:6.0f} µs "
+              f"({cpu[0] / cpu[1]:.1%}: the ratio the server's own work allows)")  # fmt: skip
     print(f"ratio to bare async      {rps / async_rps:8.1%}   (the stricter baseline)")
     print(
         f"same answer's bytes, no work {transfer_rps:8,.0f} req/s   p50 {transfer_p50:6.2f} ms   "
