@@ -112,7 +112,7 @@ static int opened_push(OpenedList *list, unsigned char *data, Py_ssize_t len) {
 
 static void opened_free(OpenedList *list) {
     for (Py_ssize_t i = 0; i < list->n; i++) {
-        memset(list->items[i].data, 0, (size_t)list->items[i].len);
+        explicit_bzero(list->items[i].data, (size_t)list->items[i].len);  /* not optimised away */
         free(list->items[i].data);
     }
     free(list->items);
