@@ -159,7 +159,8 @@ class EncryptedMonthStore:
         return view
 
     def months(self) -> list[date]:
-        """Committed months, oldest first (cached until the store folder changes)."""
+        """Committed months, oldest first (from the view: re-listed only after a commit or a
+        purge; for an unmarked store, cached until the store folder changes)."""
         view = self.view()
         if view is not None:
             return view.months
