@@ -42,6 +42,25 @@ static int key_at(PyObject *keys, Py_ssize_t i, const unsigned char **key) {
     return 0;
 }
 
+/* The PRF of one zero-padded block under one key, on a context the caller owns: AES-256 of
+   the block, the first eight bytes read little-endian, shifted right by two. 0, or -1 if
+   OpenSSL failed. Needs no interpreter lock. */
+static int prf_one(EVP_CIPHER_CTX *ctx, const unsigned char *key, const unsigned char *block,
+                   uint64_t *number) {
+    unsigned char result[2 * BLOCK];
+    int length = 0;
+    int ok = EVP_EncryptInit_ex2(ctx, ecb, key, NULL, NULL) == 1
+             && EVP_CIPHER_CTX_set_padding(ctx, 0) == 1
+             && EVP_EncryptUpdate(ctx, result, &length, block, BLOCK) == 1 && length == BLOCK;
+    if (ok) {
+        uint64_t word = 0;
+        for (int b = 7; b >= 0; b--) word = (word << 8) | result[b];
+        *number = word >> 2;
+    }
+    OPENSSL_cleanse(result, sizeof result);
+    return ok ? 0 : -1;
+}
+
 static PyObject *prf_each(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *keys_arg;
@@ -76,19 +95,7 @@ static PyObject *prf_each(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     ctx = EVP_CIPHER_CTX_new();
     ok = ctx != NULL;
-    for (Py_ssize_t i = 0; ok && i < n; i++) {
-        unsigned char result[2 * BLOCK];
-        int length = 0;
-        ok = EVP_EncryptInit_ex2(ctx, ecb, key[i], NULL, NULL) == 1
-             && EVP_CIPHER_CTX_set_padding(ctx, 0) == 1
-             && EVP_EncryptUpdate(ctx, result, &length, block, BLOCK) == 1 && length == BLOCK;
-        if (ok) {
-            uint64_t word = 0;
-            for (int b = 7; b >= 0; b--) word = (word << 8) | result[b];
-            words[i] = word >> 2;
-        }
-        OPENSSL_cleanse(result, sizeof result);
-    }
+    for (Py_ssize_t i = 0; ok && i < n; i++) ok = prf_one(ctx, key[i], block, &words[i]) == 0;
     Py_END_ALLOW_THREADS
     PyMem_Free(key);
     if (!ok) {
@@ -277,21 +284,10 @@ static PyTypeObject ReadKeysType = {
 };
 
 static int api_prf(PyObject *keys, const unsigned char block[MK_PRF_BLOCK], uint64_t *number) {
-    ReadKeys *k = (ReadKeys *)keys;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    unsigned char result[2 * BLOCK];
-    int length = 0;
-    int ok = ctx != NULL && EVP_EncryptInit_ex2(ctx, ecb, k->prf, NULL, NULL) == 1
-             && EVP_CIPHER_CTX_set_padding(ctx, 0) == 1
-             && EVP_EncryptUpdate(ctx, result, &length, block, BLOCK) == 1 && length == BLOCK;
-    if (ok) {
-        uint64_t word = 0;
-        for (int b = 7; b >= 0; b--) word = (word << 8) | result[b];
-        *number = word >> 2;
-    }
-    OPENSSL_cleanse(result, sizeof result);
+    int status = ctx == NULL ? -1 : prf_one(ctx, ((ReadKeys *)keys)->prf, block, number);
     EVP_CIPHER_CTX_free(ctx);
-    return ok ? 0 : -1;
+    return status;
 }
 
 static int api_open(PyObject *keys, const unsigned char *sealed, Py_ssize_t sealed_len,
