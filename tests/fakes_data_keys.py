@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives.keywrap import (
@@ -21,12 +20,11 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from meterkast.kernel.errors import ConflictError
-from meterkast.keys._aes import ReadKeys
-from meterkast.keys.datakeys import DerivedKeys, by_key
+from meterkast.keys.datakeys import DerivedKeyOperations, DerivedKeys
 from meterkast.readings.ports import DataKeyUnavailableError
 
 
-class FakeDataKeyService:
+class FakeDataKeyService(DerivedKeyOperations):
     def __init__(self, path: Path | None = None) -> None:
         self._path = path
         self._lock = threading.Lock()
@@ -60,35 +58,6 @@ class FakeDataKeyService:
             return aes_key_unwrap(self._data_key(key_id), wrapped)
         except InvalidUnwrap:
             raise DataKeyUnavailableError(key_id) from None
-
-    def data_key_seal(
-        self, key_id: str, plaintexts: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        return self._derived_keys(key_id).seal(plaintexts, associated)
-
-    def data_key_open(
-        self, key_id: str, sealed: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        return self._derived_keys(key_id).open(sealed, associated)
-
-    def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
-        return self._derived_keys(key_id).tags(messages)
-
-    def data_key_prf_each(self, key_ids: Sequence[str], messages: Sequence[bytes]) -> list[int]:
-        return by_key(self._derived_keys, key_ids, [messages], DerivedKeys.prf)
-
-    def data_key_seal_each(
-        self, key_ids: Sequence[str], plaintexts: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        return by_key(self._derived_keys, key_ids, [plaintexts, associated], DerivedKeys.seal)
-
-    def data_key_open_each(
-        self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
-
-    def data_key_reader(self, key_id: str) -> ReadKeys | None:
-        return self._derived_keys(key_id).reader()
 
     def _derived_keys(self, key_id: str) -> DerivedKeys:
         derived = self._derived.get(key_id)

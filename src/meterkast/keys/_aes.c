@@ -5,7 +5,7 @@
    separate call costing a few microseconds of interpreter work (per read more than the
    decryption itself); here one call does all items, through OpenSSL's EVP interface (this
    file implements no cipher), with the interpreter lock released while the items are
-   processed. The results equal those of DerivedKeys.prf_one and DerivedKeys.open_one
+   processed. The results equal those of DerivedKeys.prf_one and DerivedKeys.open
    (tests hold them to it): the PRF is AES-256 on one zero-padded block, the first eight
    bytes of the output read little-endian and shifted right by two; a sealed item is a
    12-byte nonce, the ciphertext and a 16-byte tag.

@@ -195,3 +195,9 @@ class SealedDataRejectedError(DomainError):
     """Sealed data (or its associated data) failed authentication: altered or misplaced."""
 
     code = "sealed-data-rejected"
+
+    def __init__(
+        self,
+        message: str = "sealed data failed authentication (altered, or not sealed for this place)",
+    ) -> None:
+        super().__init__(message)

@@ -15,6 +15,7 @@ import logging
 import re
 import secrets
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -100,9 +101,7 @@ class DerivedKeys:
                 for item, aad in zip(sealed, associated, strict=True)
             ]
         except InvalidTag:
-            raise SealedDataRejectedError(
-                "sealed data failed authentication (altered, or not sealed for this place)"
-            ) from None
+            raise SealedDataRejectedError() from None
 
     def prf(self, messages: Sequence[bytes]) -> list[int]:
         """A 62-bit pseudo-random number per message (messages of one length, at most 16
@@ -134,15 +133,6 @@ class DerivedKeys:
         with self._prf_lock:
             out = self._prf.update(message + bytes(PRF_BLOCK - len(message)))
         return int.from_bytes(out[:8], "little") >> 2
-
-    def open_one(self, item: bytes, associated: bytes) -> bytes:
-        """:meth:`open` of a single item."""
-        try:
-            return self._aead.decrypt(item[:NONCE_BYTES], item[NONCE_BYTES:], associated)
-        except InvalidTag:
-            raise SealedDataRejectedError(
-                "sealed data failed authentication (altered, or not sealed for this place)"
-            ) from None
 
     def tags(self, messages: Sequence[bytes]) -> list[bytes]:
         tagger, out = self._tagger, []
@@ -188,7 +178,59 @@ def _one_each(key_ids: Sequence[str], *columns: Sequence[bytes]) -> bool:
     return 1 < n <= 256 and key_ids[0] != key_ids[-1]
 
 
-class DataKeys:
+class DerivedKeyOperations(ABC):
+    """The data-key operations that need only a key's derived keys, in one place for every
+    service that derives them the same way (:class:`DataKeys` and the tests' in-memory one),
+    so they all batch, and take the compiled path across month keys, alike."""
+
+    @abstractmethod
+    def _derived_keys(self, key_id: str) -> DerivedKeys:
+        """The derived keys of ``key_id``; raises once the key is destroyed."""
+
+    def data_key_seal(
+        self, key_id: str, plaintexts: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return self._derived_keys(key_id).seal(plaintexts, associated)
+
+    def data_key_open(
+        self, key_id: str, sealed: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return self._derived_keys(key_id).open(sealed, associated)
+
+    def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
+        return self._derived_keys(key_id).tags(messages)
+
+    def data_key_prf_each(self, key_ids: Sequence[str], messages: Sequence[bytes]) -> list[int]:
+        if _one_each(key_ids, messages):  # a read across months: one message per month key
+            derived = self._derived_keys
+            if len(messages[0]) > PRF_BLOCK:
+                raise InvalidValueError("PRF messages must share one length of at most 16 bytes")
+            if messages.count(messages[0]) == len(messages):  # one EAN: one compiled call
+                return _aes.prf_each([derived(k)._prf_key for k in key_ids], messages[0])
+            return [derived(k).prf_one(m) for k, m in zip(key_ids, messages, strict=True)]
+        return by_key(self._derived_keys, key_ids, [messages], DerivedKeys.prf)
+
+    def data_key_seal_each(
+        self, key_ids: Sequence[str], plaintexts: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        return by_key(self._derived_keys, key_ids, [plaintexts, associated], DerivedKeys.seal)
+
+    def data_key_open_each(
+        self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
+    ) -> list[bytes]:
+        if _one_each(key_ids, sealed, associated):  # a read: a few units per month key
+            derived = self._derived_keys
+            try:
+                return _aes.open_each([derived(k)._aead_key for k in key_ids], sealed, associated)
+            except _aes.RejectedError:
+                raise SealedDataRejectedError() from None
+        return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
+
+    def data_key_reader(self, key_id: str) -> _aes.ReadKeys | None:
+        return self._derived_keys(key_id).reader()
+
+
+class DataKeys(DerivedKeyOperations):
     """Implements :class:`meterkast.keys.api.DataKeyService`."""
 
     def __init__(self, engine: Engine, kek: KeyEncryptionProvider, clock: Clock) -> None:
@@ -248,50 +290,6 @@ class DataKeys:
             with self._lock:
                 self._derived[key_id] = derived
         return derived
-
-    def data_key_seal(
-        self, key_id: str, plaintexts: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        return self._derived_keys(key_id).seal(plaintexts, associated)
-
-    def data_key_open(
-        self, key_id: str, sealed: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        return self._derived_keys(key_id).open(sealed, associated)
-
-    def data_key_tags(self, key_id: str, messages: Sequence[bytes]) -> list[bytes]:
-        return self._derived_keys(key_id).tags(messages)
-
-    def data_key_prf_each(self, key_ids: Sequence[str], messages: Sequence[bytes]) -> list[int]:
-        if _one_each(key_ids, messages):  # a read across months: one message per month key
-            derived = self._derived_keys
-            if len(messages[0]) > PRF_BLOCK:
-                raise InvalidValueError("PRF messages must share one length of at most 16 bytes")
-            if messages.count(messages[0]) == len(messages):  # one EAN: one compiled call
-                return _aes.prf_each([derived(k)._prf_key for k in key_ids], messages[0])
-            return [derived(k).prf_one(m) for k, m in zip(key_ids, messages, strict=True)]
-        return by_key(self._derived_keys, key_ids, [messages], DerivedKeys.prf)
-
-    def data_key_seal_each(
-        self, key_ids: Sequence[str], plaintexts: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        return by_key(self._derived_keys, key_ids, [plaintexts, associated], DerivedKeys.seal)
-
-    def data_key_open_each(
-        self, key_ids: Sequence[str], sealed: Sequence[bytes], associated: Sequence[bytes]
-    ) -> list[bytes]:
-        if _one_each(key_ids, sealed, associated):  # a read: a few units per month key
-            derived = self._derived_keys
-            try:
-                return _aes.open_each([derived(k)._aead_key for k in key_ids], sealed, associated)
-            except _aes.RejectedError:
-                raise SealedDataRejectedError(
-                    "sealed data failed authentication (altered, or not sealed for this place)"
-                ) from None
-        return by_key(self._derived_keys, key_ids, [sealed, associated], DerivedKeys.open)
-
-    def data_key_reader(self, key_id: str) -> _aes.ReadKeys | None:
-        return self._derived_keys(key_id).reader()
 
     def destroy_data_key(self, key_id: str) -> None:
         with self._lock:

@@ -294,9 +294,7 @@ class ServingIndex:
                 message,
             )
         except _units.RejectedError:
-            raise SealedDataRejectedError(
-                "sealed data failed authentication (altered, or not sealed for this place)"
-            ) from None
+            raise SealedDataRejectedError() from None
         return payloads, stale
 
     def _compiled(
