@@ -154,10 +154,7 @@ class AccessService:
         purpose: str | None,
     ) -> Disclosure:
         decision = self.decide(principal, action, ean, first, last, purpose)
-        if not decision.allowed:
-            raise AccessDeniedError(decision)
-        query = self._readings.daily if action is Action.READ_DAILY else self._readings.interval
-        return Disclosure(decision, query(ean, decision.days))
+        return self._disclosure(action, ean, decision)
 
     async def answer_async(
         self,
@@ -190,10 +187,14 @@ class AccessService:
                 await asyncio.to_thread(blocking)
         except Exception as error:
             raise AuditUnavailableError(type(error).__name__) from None
+        return self._disclosure(action, resource.connection_ean, decision)
+
+    def _disclosure(self, action: Action, ean: str, decision: Decision) -> Disclosure:
+        """The decided days' readings, once the decision is in the log; a denial raises."""
         if not decision.allowed:
             raise AccessDeniedError(decision)
         query = self._readings.daily if action is Action.READ_DAILY else self._readings.interval
-        return Disclosure(decision, query(resource.connection_ean, decision.days))
+        return Disclosure(decision, query(ean, decision.days))
 
     def read_for_subject_request(
         self,

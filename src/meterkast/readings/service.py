@@ -223,16 +223,13 @@ class ReadingsService:
         latest version applied there); ``serving=False`` reads the Parquet files instead (the
         same answer, slower: for checks and diagnosis).
         """
-        start = first_of_month(first)
-        months = [m for m in self._store.months() if start <= m <= last]
+        months, window = self._days_span(first, last)
         names = SCHEMAS[dataset].names
         if columns is not None:
             wanted = {"ean", "day", "version", *columns}
             names = [c for c in names if c in wanted]
         elif not all_versions:
             names = [c for c in names if c != "recorded_at"]
-        # The window in the stored unit of a day (days since 1970), last day included.
-        window = (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
         return self._store.read_ean(
             dataset, months, ean, names, serving=serving, window=window, latest=not all_versions
         )
@@ -241,27 +238,35 @@ class ReadingsService:
         """:meth:`daily`'s latest view as the serving codec decoded it (raw columns, see
         :class:`meterkast.readings.bucket_codec.Decoded`), for callers that only write the
         rows out; None where a month must be read from its files (then use :meth:`daily`)."""
-        start = first_of_month(first)
-        months = [m for m in self._store.months() if start <= m <= last]
-        window = (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
+        months, window = self._days_span(first, last)
         return self._store.read_latest(dataset, months, ean, window)
 
     def intervals_decoded(self, ean: str, start: datetime, end: datetime) -> Decoded | None:
         """:meth:`intervals` as :meth:`daily_decoded` gives :meth:`daily`."""
-        low, high = first_of_month(start.astimezone(UTC).date()), end.astimezone(UTC).date()
-        months = [m for m in self._store.months() if low <= m <= high]
-        window = (_microseconds(start), _microseconds(end))
+        months, window = self._moments_span(start, end)
         return self._store.read_latest(Dataset.INTERVAL, months, ean, window)
 
     def intervals(
         self, ean: str, start: datetime, end: datetime, *, serving: bool = True
     ) -> pa.Table:
-        low, high = first_of_month(start.astimezone(UTC).date()), end.astimezone(UTC).date()
-        months = [m for m in self._store.months() if low <= m <= high]
-        window = (_microseconds(start), _microseconds(end))  # start included, end not
+        months, window = self._moments_span(start, end)
         return self._store.read_ean(
             Dataset.INTERVAL, months, ean, serving=serving, window=window, latest=True
         )
+
+    def _days_span(self, first: date, last: date) -> tuple[list[date], tuple[int, int]]:
+        """The stored months that hold days ``first`` to ``last`` and the window in the stored
+        unit of a day (days since 1970), last day included."""
+        start = first_of_month(first)
+        months = [m for m in self._store.months() if start <= m <= last]
+        return months, (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
+
+    def _moments_span(self, start: datetime, end: datetime) -> tuple[list[date], tuple[int, int]]:
+        """The stored months that hold moments ``start`` (included) to ``end`` (not) and the
+        window in microseconds."""
+        low, high = first_of_month(start.astimezone(UTC).date()), end.astimezone(UTC).date()
+        months = [m for m in self._store.months() if low <= m <= high]
+        return months, (_microseconds(start), _microseconds(end))
 
     def month(self, dataset: Dataset, month: date, *, all_versions: bool = False) -> pa.Table:
         """A whole month, every connection: the batch-job path (hand it to DuckDB as Arrow)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
@@ -61,8 +62,9 @@ class LazyRows(Sequence[Row]):
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: like a list
 
+    @abstractmethod
     def _materialised(self) -> Sequence[Row]:
-        raise NotImplementedError
+        """The rows as Python mappings, built once."""
 
 
 class ArrowRows(LazyRows):

@@ -514,13 +514,7 @@ class EncryptedMonthStore:
         indices = self._indices(dataset, columns)
         names = [SCHEMAS[dataset].names[i] for i in indices]
         if serving:
-            view = self.view()
-            if view is None:
-                found = [(month, self.token(month)) for month in months]
-            else:  # a month the view no longer holds was purged: nothing to read there
-                tokens = view.tokens
-                found = [(month, tokens[month]) for month in months if month in tokens]
-            served, stale = self.serving.find(dataset, ean, found)
+            served, stale = self._served(dataset, months, ean)
         else:
             served, stale = [], list(months)
         table = decode_rows(dataset, served, ean, names, window=window, latest=latest)
@@ -556,15 +550,24 @@ class EncryptedMonthStore:
         """:meth:`read_ean` of the latest versions in ``window``, left as the codec decoded
         them (no Arrow); None unless every month's serving units are current (the caller then
         reads the table, which may come from the Parquet files)."""
-        view = self.view()
-        if view is None:
-            return None
-        tokens = view.tokens
-        found = [(month, tokens[month]) for month in months if month in tokens]
-        served, stale = self.serving.find(dataset, ean, found)
+        served, stale = self._served(dataset, months, ean)
         if stale:
             return None
         return decode(dataset, served, ean, window=window, latest=True)
+
+    def _served(
+        self, dataset: Dataset, months: Sequence[date], ean: str
+    ) -> tuple[list[bytes], list[date]]:
+        """The opened serving payloads of ``ean`` in ``months`` and the months whose units do
+        not reflect their manifest (see :meth:`ServingIndex.find`); tokens from the view, or
+        month by month in a store no writer of this version has marked."""
+        view = self.view()
+        if view is None:
+            found = [(month, self.token(month)) for month in months]
+        else:  # a month the view no longer holds was purged: nothing to read there
+            tokens = view.tokens
+            found = [(month, tokens[month]) for month in months if month in tokens]
+        return self.serving.find(dataset, ean, found)
 
     def read_eans(
         self,
