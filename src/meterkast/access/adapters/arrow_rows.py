@@ -97,7 +97,7 @@ class ArrowRows(LazyRows):
             field = _field(_only_chunk(table.column(name)), kinds[name])
             if field is None:
                 return None
-            fields.append((_key(name), *field))
+            fields.append((json_key(name), *field))
         try:
             return rows_json(table.num_rows, fields)
         except ValueError:  # a day or moment outside years 1..9999: Python's date cannot either
@@ -142,7 +142,7 @@ def _field(array: pa.Array, kind: str) -> Field | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _key(name: str) -> bytes:
+def json_key(name: str) -> bytes:
     """A column name as its JSON key (the same dozen names every request)."""
     return json.dumps(name, ensure_ascii=False).encode()
 

@@ -26,7 +26,13 @@ from meterkast.access.adapters._jsonrows import (
     KIND_MICROS,
     rows_json,
 )
-from meterkast.access.adapters.arrow_rows import INT_FORMATS, ArrowRows, IntFormat, LazyRows
+from meterkast.access.adapters.arrow_rows import (
+    INT_FORMATS,
+    ArrowRows,
+    IntFormat,
+    LazyRows,
+    json_key,
+)
 from meterkast.access.ports import READING_FIELDS
 from meterkast.readings.bucket_codec import CODE_TEXTS, Decoded, decoded_table
 from meterkast.readings.schema import SCHEMAS, Dataset
@@ -55,11 +61,6 @@ def _disclosed(dataset: Dataset) -> tuple[tuple[str, str, IntFormat], ...]:
         else:
             out.append((field.name, "integer", INT_FORMATS[arrow.bit_width]))
     return tuple(out)
-
-
-@functools.cache
-def _key(name: str) -> bytes:
-    return json.dumps(name, ensure_ascii=False).encode()
 
 
 @functools.cache
@@ -113,10 +114,12 @@ class ColumnRows(LazyRows):
             raw = b"".join(part.field(name) for part in self._parts)
             if kind == "string":  # positions in the code texts, as the writer's int32 indices
                 codes = np.frombuffer(raw, dtype=np.uint8).astype(np.int32).tobytes()
-                fields.append((_key(name), KIND_CODES, memoryview(codes).cast("i"), _texts(name)))
+                fields.append(
+                    (json_key(name), KIND_CODES, memoryview(codes).cast("i"), _texts(name))
+                )
             else:
                 writer = {"date": KIND_DATE32, "timestamp": KIND_MICROS, "integer": KIND_INT}[kind]
-                fields.append((_key(name), writer, memoryview(raw).cast(form), None))
+                fields.append((json_key(name), writer, memoryview(raw).cast(form), None))
         try:
             return rows_json(self._count, fields)
         except ValueError:  # a day or moment outside years 1..9999: Python's date cannot either
