@@ -223,7 +223,7 @@ class ReadingsService:
         latest version applied there); ``serving=False`` reads the Parquet files instead (the
         same answer, slower: for checks and diagnosis).
         """
-        months, window = self._days_span(first, last)
+        span, window = self._days_span(first, last)
         names = SCHEMAS[dataset].names
         if columns is not None:
             wanted = {"ean", "day", "version", *columns}
@@ -231,42 +231,42 @@ class ReadingsService:
         elif not all_versions:
             names = [c for c in names if c != "recorded_at"]
         return self._store.read_ean(
-            dataset, months, ean, names, serving=serving, window=window, latest=not all_versions
+            dataset, span, ean, names, serving=serving, window=window, latest=not all_versions
         )
 
     def daily_decoded(self, dataset: Dataset, ean: str, first: date, last: date) -> Decoded | None:
         """:meth:`daily`'s latest view as the serving codec decoded it (raw columns, see
         :class:`meterkast.readings.bucket_codec.Decoded`), for callers that only write the
         rows out; None where a month must be read from its files (then use :meth:`daily`)."""
-        months, window = self._days_span(first, last)
-        return self._store.read_latest(dataset, months, ean, window)
+        span, window = self._days_span(first, last)
+        return self._store.read_latest(dataset, span, ean, window)
 
     def intervals_decoded(self, ean: str, start: datetime, end: datetime) -> Decoded | None:
         """:meth:`intervals` as :meth:`daily_decoded` gives :meth:`daily`."""
-        months, window = self._moments_span(start, end)
-        return self._store.read_latest(Dataset.INTERVAL, months, ean, window)
+        span, window = self._moments_span(start, end)
+        return self._store.read_latest(Dataset.INTERVAL, span, ean, window)
 
     def intervals(
         self, ean: str, start: datetime, end: datetime, *, serving: bool = True
     ) -> pa.Table:
-        months, window = self._moments_span(start, end)
+        span, window = self._moments_span(start, end)
         return self._store.read_ean(
-            Dataset.INTERVAL, months, ean, serving=serving, window=window, latest=True
+            Dataset.INTERVAL, span, ean, serving=serving, window=window, latest=True
         )
 
-    def _days_span(self, first: date, last: date) -> tuple[list[date], tuple[int, int]]:
-        """The stored months that hold days ``first`` to ``last`` and the window in the stored
-        unit of a day (days since 1970), last day included."""
-        start = first_of_month(first)
-        months = [m for m in self._store.months() if start <= m <= last]
-        return months, (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
+    @staticmethod
+    def _days_span(first: date, last: date) -> tuple[tuple[date, date], tuple[int, int]]:
+        """The months that hold days ``first`` to ``last`` (first month's day, last day) and
+        the window in the stored unit of a day (days since 1970), last day included."""
+        window = (first.toordinal() - _EPOCH_ORDINAL, last.toordinal() - _EPOCH_ORDINAL + 1)
+        return (first_of_month(first), last), window
 
-    def _moments_span(self, start: datetime, end: datetime) -> tuple[list[date], tuple[int, int]]:
-        """The stored months that hold moments ``start`` (included) to ``end`` (not) and the
-        window in microseconds."""
-        low, high = first_of_month(start.astimezone(UTC).date()), end.astimezone(UTC).date()
-        months = [m for m in self._store.months() if low <= m <= high]
-        return months, (_microseconds(start), _microseconds(end))
+    @staticmethod
+    def _moments_span(start: datetime, end: datetime) -> tuple[tuple[date, date], tuple[int, int]]:
+        """The months that hold moments ``start`` (included) to ``end`` (not) and the window
+        in microseconds."""
+        span = first_of_month(start.astimezone(UTC).date()), end.astimezone(UTC).date()
+        return span, (_microseconds(start), _microseconds(end))
 
     def month(self, dataset: Dataset, month: date, *, all_versions: bool = False) -> pa.Table:
         """A whole month, every connection: the batch-job path (hand it to DuckDB as Arrow)."""

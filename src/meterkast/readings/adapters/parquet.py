@@ -494,7 +494,7 @@ class EncryptedMonthStore:
     def read_ean(
         self,
         dataset: Dataset,
-        months: Sequence[date],
+        span: tuple[date, date],
         ean: str,
         columns: Sequence[str] | None = None,
         *,
@@ -502,7 +502,8 @@ class EncryptedMonthStore:
         window: tuple[int, int] | None = None,
         latest: bool = False,
     ) -> pa.Table:
-        """One connection's rows in some months, ordered by (time, version).
+        """One connection's rows in the stored months from ``span[0]`` (a month's first day) to
+        ``span[1]``, ordered by (time, version).
 
         ``window`` keeps the rows whose time lies in ``[low, high)`` (days since 1970 for the
         daily datasets, microseconds for intervals); ``latest`` keeps only the highest version
@@ -514,9 +515,9 @@ class EncryptedMonthStore:
         indices = self._indices(dataset, columns)
         names = [SCHEMAS[dataset].names[i] for i in indices]
         if serving:
-            served, stale = self._served(dataset, months, ean)
+            served, stale = self._served(dataset, span, ean)
         else:
-            served, stale = [], list(months)
+            served, stale = [], [m for m in self.months() if span[0] <= m <= span[1]]
         table = decode_rows(dataset, served, ean, names, window=window, latest=latest)
         parts = []
         for month in stale:
@@ -545,28 +546,30 @@ class EncryptedMonthStore:
         return one_connection(both, time, latest_only=latest)
 
     def read_latest(
-        self, dataset: Dataset, months: Sequence[date], ean: str, window: tuple[int, int]
+        self, dataset: Dataset, span: tuple[date, date], ean: str, window: tuple[int, int]
     ) -> Decoded | None:
         """:meth:`read_ean` of the latest versions in ``window``, left as the codec decoded
         them (no Arrow); None unless every month's serving units are current (the caller then
         reads the table, which may come from the Parquet files)."""
-        served, stale = self._served(dataset, months, ean)
+        served, stale = self._served(dataset, span, ean)
         if stale:
             return None
         return decode(dataset, served, ean, window=window, latest=True)
 
     def _served(
-        self, dataset: Dataset, months: Sequence[date], ean: str
+        self, dataset: Dataset, span: tuple[date, date], ean: str
     ) -> tuple[list[bytes], list[date]]:
-        """The opened serving payloads of ``ean`` in ``months`` and the months whose units do
-        not reflect their manifest (see :meth:`ServingIndex.find`); tokens from the view, or
-        month by month in a store no writer of this version has marked."""
+        """The opened serving payloads of ``ean`` in the stored months of ``span`` and the
+        months whose units do not reflect their manifest (see :meth:`ServingIndex.find`):
+        months and tokens from one view, or month by month in a store no writer of this
+        version has marked."""
+        low, high = span
         view = self.view()
         if view is None:
+            months = [m for m in self._stamped_months() if low <= m <= high]
             found = [(month, self.token(month)) for month in months]
-        else:  # a month the view no longer holds was purged: nothing to read there
-            tokens = view.tokens
-            found = [(month, tokens[month]) for month in months if month in tokens]
+        else:  # the view's months, oldest first, with their tokens
+            found = [(m, token) for m, token in view.tokens.items() if low <= m <= high]
         return self.serving.find(dataset, ean, found)
 
     def read_eans(
